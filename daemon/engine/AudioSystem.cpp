@@ -1,0 +1,63 @@
+#include "AudioSystem.hpp"
+
+#include "DeviceSelector.hpp"
+#include "Errors.hpp"
+#include "Log.hpp"
+#include "RtAudioApi.hpp"
+
+#include <RtAudio.h>
+
+namespace recd {
+
+std::optional<AudioApi> parseAudioApi(std::string_view name)
+{
+    if (name == "pulse" || name == "pulseaudio")
+        return AudioApi::Pulse;
+    if (name == "alsa")
+        return AudioApi::Alsa;
+    return std::nullopt;
+}
+
+std::string_view audioApiName(AudioApi api)
+{
+    return api == AudioApi::Pulse ? "pulse" : "alsa";
+}
+
+AudioApi AudioSystem::defaultApi()
+{
+    std::vector<RtAudio::Api> compiled;
+    RtAudio::getCompiledApi(compiled);
+    for (auto a : compiled)
+        if (a == RtAudio::LINUX_PULSE)
+            return AudioApi::Pulse;
+    return AudioApi::Alsa;
+}
+
+std::vector<DeviceInfo> AudioSystem::devices() const
+{
+    std::vector<DeviceInfo> out;
+    try {
+        RtAudio audio(toRtAudioApi(api_));
+        audio.showWarnings(false);
+        const unsigned count = audio.getDeviceCount();
+        for (unsigned i = 0; i < count; ++i) {
+            RtAudio::DeviceInfo info = audio.getDeviceInfo(i);
+            if (!info.probed)
+                continue;
+            DeviceInfo d;
+            d.name = info.name;
+            d.index = i;
+            d.inputChannels = info.inputChannels;
+            d.sampleRates = info.sampleRates;
+            d.preferredRate = info.preferredSampleRate;
+            d.isDefault = info.isDefaultInput && info.inputChannels > 0;
+            out.push_back(std::move(d));
+        }
+    } catch (const RtAudioError& e) {
+        throw DeviceNotFound(fmt::format("cannot list {} audio devices: {}", audioApiName(api_), e.getMessage()));
+    }
+    assignDeviceIds(out, audioApiName(api_));
+    return out;
+}
+
+} // namespace recd

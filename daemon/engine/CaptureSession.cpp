@@ -1,0 +1,294 @@
+#include "CaptureSession.hpp"
+
+#include "Errors.hpp"
+#include "Log.hpp"
+
+#include <cmath>
+#include <ctime>
+
+namespace recd {
+
+namespace {
+
+// How often the writer looks at the ring. A quarter of a 1024-frame buffer at
+// 48 kHz: frames reach the file within a few ms of arriving, and the writer wakes
+// ~200 times a second only while recording (never while idle). The callback does
+// not wake the writer itself because signalling a condition variable takes a lock.
+constexpr auto writerPoll = std::chrono::milliseconds(5);
+
+std::int64_t realtimeNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+} // namespace
+
+std::string_view sessionStateName(SessionState s)
+{
+    switch (s) {
+    case SessionState::Recording: return "recording";
+    case SessionState::Paused: return "paused";
+    case SessionState::Stopped: return "stopped";
+    }
+    return "?";
+}
+
+std::string_view stopReasonName(StopReason r)
+{
+    switch (r) {
+    case StopReason::Requested: return "requested";
+    case StopReason::MaxDuration: return "max_duration";
+    case StopReason::Cancelled: return "cancelled";
+    case StopReason::DeviceLost: return "device_lost";
+    case StopReason::IoError: return "io_error";
+    case StopReason::Error: return "error";
+    }
+    return "error";
+}
+
+CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded)
+    : plan_(plan), settings_(settings), onEnded_(std::move(onEnded))
+{
+    const CaptureFormat format{plan.rate, plan.channels, plan.sampleFormat};
+    const auto ringFrames = static_cast<std::size_t>(std::ceil(settings.ringSeconds * plan.rate));
+    ring_ = std::make_unique<RingBuffer>(std::max<std::size_t>(ringFrames, 4 * settings.bufferFrames) *
+                                         format.frameBytes());
+    stream_ = std::make_unique<CaptureStream>(settings.api, plan.device, format, settings.bufferFrames, *ring_);
+    stream_->start();
+
+    // "Started" must mean "capturing": wait for the first buffer, so a caller that
+    // starts talking when start returns is heard from the first word.
+    const std::int64_t deadline = monotonicNs() + settings.firstBufferTimeout.count() * 1'000'000;
+    CaptureProgress progress = stream_->progress();
+    while (progress.framesPushed == 0 && !stream_->failed() && monotonicNs() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+        progress = stream_->progress();
+    }
+    if (progress.framesPushed == 0) {
+        stream_->stop();
+        throw DeviceLost(fmt::format("no audio arrived from '{}' within {} ms; the device may be suspended, "
+                                     "muted at the server, or gone",
+                                     plan.device.name, settings.firstBufferTimeout.count()));
+    }
+    const std::int64_t bufferNs =
+        static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan.rate);
+    const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.firstBufferNs) - bufferNs;
+    firstSampleUsec_ = static_cast<std::uint64_t>(firstSampleNs / 1000);
+
+    FileSpec spec{plan.path, plan.container, plan.sampleFormat, plan.rate, plan.channels, plan.overwrite,
+                  settings.fileMode};
+    try {
+        writer_ = std::make_unique<SoundFileWriter>(spec);
+    } catch (...) {
+        stream_->stop();
+        throw;
+    }
+    writerThread_ = std::thread([this] { runWriter(); });
+    log().info("recording '{}' from '{}': {} Hz, {} ch, {}", plan.path.string(), plan.device.name, plan.rate,
+               plan.channels, sampleFormatName(plan.sampleFormat));
+}
+
+CaptureSession::~CaptureSession()
+{
+    if (!finalized_) {
+        try {
+            stop();
+        } catch (const std::exception& e) {
+            log().error("stopping '{}': {}", plan_.path.string(), e.what());
+        }
+    }
+}
+
+void CaptureSession::request(Timeline::Action action)
+{
+    const std::uint64_t position = stream_->positionNow();
+    std::lock_guard lock(marksMutex_);
+    marks_.emplace_back(action, position);
+    if (action == Timeline::Action::Stop) {
+        // Wait for the frames in flight, plus slack for a late buffer; past that
+        // the device is not delivering and the file ends where capture got to.
+        const std::uint64_t inFlight = position - std::min(position, stream_->progress().framesPushed);
+        stopDeadlineNs_ = monotonicNs() + static_cast<std::int64_t>(inFlight * 1'000'000'000 / plan_.rate) +
+                          250'000'000;
+    }
+}
+
+void CaptureSession::pause()
+{
+    if (finalized_ || ended())
+        throw NotRecording("the recording has already ended");
+    if (state() == SessionState::Paused)
+        return;
+    request(Timeline::Action::Pause);
+    state_.store(SessionState::Paused, std::memory_order_release);
+    log().info("paused '{}'", plan_.path.string());
+}
+
+void CaptureSession::resume()
+{
+    if (finalized_ || ended())
+        throw NotRecording("the recording has already ended");
+    if (state() == SessionState::Recording)
+        return;
+    request(Timeline::Action::Resume);
+    state_.store(SessionState::Recording, std::memory_order_release);
+    log().info("resumed '{}'", plan_.path.string());
+}
+
+void CaptureSession::endBySelf(StopReason reason, std::string message)
+{
+    endReason_ = reason;
+    endMessage_ = std::move(message);
+}
+
+void CaptureSession::runWriter()
+{
+    Timeline timeline;
+    if (plan_.maxFrames)
+        timeline.limit(*plan_.maxFrames);
+    const std::size_t frameBytes = stream_->format().frameBytes();
+    std::uint64_t consumed = 0;
+    std::int64_t stopDeadline = 0;
+    auto lastSync = std::chrono::steady_clock::now();
+    const auto syncEvery = std::chrono::duration<double>(settings_.syncInterval);
+    const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
+    bool byItself = false;
+
+    try {
+        for (;;) {
+            {
+                std::lock_guard lock(marksMutex_);
+                for (const auto& [action, position] : marks_)
+                    timeline.request(action, position);
+                marks_.clear();
+                stopDeadline = stopDeadlineNs_;
+            }
+            auto region = ring_->readRegion();
+            if (!region.empty()) {
+                const std::uint64_t frames = region.size() / frameBytes;
+                for (const auto& run : timeline.select(consumed, frames))
+                    writer_->write(region.data() + run.offset * frameBytes, run.frames);
+                ring_->consume(frames * frameBytes);
+                consumed += frames;
+                framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
+            }
+            if (timeline.stopped())
+                break;
+            if (timeline.limitReached()) {
+                endBySelf(StopReason::MaxDuration, {});
+                byItself = true;
+                break;
+            }
+            if (!region.empty())
+                continue; // more may be waiting right behind the wrap-around
+            const std::int64_t now = monotonicNs();
+            if (timeline.stopRequested() && now > stopDeadline) {
+                log().warn("the device delivered {} fewer frames than expected before the stop",
+                           timeline.stopPosition() - consumed);
+                timeline.stopNow(consumed);
+                break;
+            }
+            const CaptureProgress progress = stream_->progress();
+            if (stream_->failed()) {
+                endBySelf(StopReason::DeviceLost, fmt::format("the input device '{}' failed", plan_.device.name));
+                byItself = true;
+                break;
+            }
+            if (now - progress.lastBufferNs > silentNs) {
+                endBySelf(StopReason::DeviceLost,
+                          fmt::format("the input device '{}' delivered no audio for {} ms", plan_.device.name,
+                                      settings_.silentDeviceTimeout.count()));
+                byItself = true;
+                break;
+            }
+            if (std::chrono::steady_clock::now() - lastSync >= syncEvery) {
+                writer_->sync();
+                lastSync = std::chrono::steady_clock::now();
+            }
+            std::this_thread::sleep_for(writerPoll);
+        }
+    } catch (const Error& e) {
+        endBySelf(e.kind() == ErrorKind::IoError ? StopReason::IoError : StopReason::Error, e.what());
+        byItself = true;
+    } catch (const std::exception& e) {
+        endBySelf(StopReason::Error, e.what());
+        byItself = true;
+    }
+    if (byItself)
+        log().warn("recording '{}' ended: {}{}{}", plan_.path.string(), stopReasonName(endReason_),
+                   endMessage_.empty() ? "" : ": ", endMessage_);
+    ended_.store(true, std::memory_order_release);
+    if (byItself && onEnded_)
+        onEnded_();
+}
+
+StopResult CaptureSession::stop()
+{
+    if (finalized_)
+        return result_;
+    if (!ended())
+        request(Timeline::Action::Stop);
+    if (writerThread_.joinable())
+        writerThread_.join();
+    stream_->stop();
+
+    result_.path = plan_.path;
+    result_.reason = endReason_;
+    result_.message = endMessage_;
+    try {
+        writer_->close();
+    } catch (const Error& e) {
+        if (result_.reason == StopReason::Requested) {
+            result_.reason = StopReason::IoError;
+            result_.message = e.what();
+        }
+        log().error("{}", e.what());
+    }
+    finalized_ = true;
+    state_.store(SessionState::Stopped, std::memory_order_release);
+    result_.frames = framesInFile_.load();
+    result_.duration = static_cast<double>(result_.frames) / plan_.rate;
+    const CaptureProgress progress = stream_->progress();
+    log().info("stopped '{}' ({}): {:.3f} s, {} frames; overruns {} ({} frames), input overflows {}, captured {}",
+               plan_.path.string(), stopReasonName(result_.reason), result_.duration, result_.frames,
+               stream_->overruns(), stream_->overrunFrames(), stream_->inputOverflows(), progress.framesPushed);
+    return result_;
+}
+
+StopResult CaptureSession::cancel()
+{
+    StopResult r = stop();
+    writer_->discard();
+    r.reason = StopReason::Cancelled;
+    result_ = r;
+    log().info("cancelled and deleted '{}'", plan_.path.string());
+    return r;
+}
+
+double CaptureSession::duration() const
+{
+    return static_cast<double>(frames()) / plan_.rate;
+}
+
+SessionStatus CaptureSession::status() const
+{
+    SessionStatus s;
+    s.state = state();
+    s.path = plan_.path;
+    s.deviceId = plan_.device.id;
+    s.deviceName = plan_.device.name;
+    s.rate = plan_.rate;
+    s.channels = plan_.channels;
+    s.sampleFormat = plan_.sampleFormat;
+    s.frames = frames();
+    s.duration = duration();
+    s.overruns = stream_->overruns();
+    s.overrunFrames = stream_->overrunFrames();
+    s.inputOverflows = stream_->inputOverflows();
+    s.bytes = writer_->bytesOnDisk();
+    return s;
+}
+
+} // namespace recd

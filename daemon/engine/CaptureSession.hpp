@@ -1,0 +1,143 @@
+#pragma once
+
+#include "CaptureStream.hpp"
+#include "RecordingRequest.hpp"
+#include "RingBuffer.hpp"
+#include "SoundFileWriter.hpp"
+#include "Timeline.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace recd {
+
+// Engine-wide settings that are not part of a single request.
+struct EngineSettings {
+    AudioApi api = AudioSystem::defaultApi();
+    // Frames per callback ("buffer" or "chunk"): the audio API hands over this
+    // many frames at a time, so it sets the capture latency, frames / rate
+    // (1024 frames: 21.3 ms at 48 kHz, 23.2 ms at 44.1 kHz). Smaller buffers react
+    // sooner (stop and pause land closer to the request) but wake the callback
+    // thread more often and leave less slack before the device overflows; larger
+    // ones cost less CPU and delay everything. 1024 is the usual desktop trade-off:
+    // ~47 wake-ups a second, and a stop lands within one buffer of the request.
+    unsigned bufferFrames = 1024;
+    // The ring between the callback and the writer: how long the disk may stall
+    // before audio is dropped.
+    double ringSeconds = 10.0;
+    // How often the WAV header is brought up to date and the data synced, bounding
+    // what a crash or power cut can lose.
+    double syncInterval = 1.0;
+    // "Started" means audio arrived; if none does within this, the start fails.
+    std::chrono::milliseconds firstBufferTimeout{2000};
+    // A running device that delivers nothing for this long is treated as lost.
+    std::chrono::milliseconds silentDeviceTimeout{2000};
+    mode_t fileMode = 0600;
+};
+
+enum class SessionState { Recording, Paused, Stopped };
+std::string_view sessionStateName(SessionState s);
+
+enum class StopReason { Requested, MaxDuration, Cancelled, DeviceLost, IoError, Error };
+std::string_view stopReasonName(StopReason r);
+
+struct SessionStatus {
+    SessionState state = SessionState::Recording;
+    std::filesystem::path path;
+    std::string deviceId;
+    std::string deviceName;
+    unsigned rate = 0;
+    unsigned channels = 0;
+    SampleFormat sampleFormat = SampleFormat::S16;
+    std::uint64_t frames = 0;
+    double duration = 0;
+    std::uint32_t overruns = 0;
+    std::uint64_t overrunFrames = 0;
+    std::uint32_t inputOverflows = 0;
+    std::uint64_t bytes = 0;
+};
+
+struct StopResult {
+    std::filesystem::path path;
+    std::uint64_t frames = 0;
+    double duration = 0;
+    StopReason reason = StopReason::Requested;
+    std::string message; // why, when the reason is a fault
+};
+
+// One recording, from the first buffer to the finalized file.
+//
+// Owns the capture stream, the ring and the writer thread that drains it into
+// the file. Control calls (pause, resume, stop, cancel) come from one thread at a
+// time; status() and duration() may be called from any thread.
+class CaptureSession {
+public:
+    // Called on the writer thread when the session ends by itself (max_duration,
+    // device lost, write error). It must only wake the owner, who then calls
+    // finish(); it must not call back into the session.
+    using EndedNotifier = std::function<void()>;
+
+    // Opens the device, waits until the first buffer of audio has arrived, then
+    // creates the file. Throws (DeviceLost, FileExists, IoError, ...) with nothing
+    // left on disk if any step fails.
+    CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded = {});
+    ~CaptureSession();
+    CaptureSession(const CaptureSession&) = delete;
+    CaptureSession& operator=(const CaptureSession&) = delete;
+
+    void pause();
+    void resume();
+    // Ends the recording at the frame being captured now, keeping the tail that
+    // is still on its way from the device, and finalizes the file. If the session
+    // already ended by itself, returns how it ended.
+    StopResult stop();
+    // Stops and deletes the file.
+    StopResult cancel();
+    // Finalizes a session that ended by itself (or stops it).
+    StopResult finish() { return stop(); }
+
+    bool ended() const { return ended_.load(std::memory_order_acquire); }
+    SessionState state() const { return state_.load(std::memory_order_acquire); }
+    SessionStatus status() const;
+    double duration() const;
+    std::uint64_t frames() const { return framesInFile_.load(std::memory_order_relaxed); }
+    const CapturePlan& plan() const { return plan_; }
+    // Wall-clock time of the first sample in the file, microseconds since the epoch.
+    std::uint64_t firstSampleUsec() const { return firstSampleUsec_; }
+
+private:
+    void request(Timeline::Action action);
+    void runWriter();
+    void endBySelf(StopReason reason, std::string message);
+
+    CapturePlan plan_;
+    EngineSettings settings_;
+    EndedNotifier onEnded_;
+    std::unique_ptr<RingBuffer> ring_;
+    std::unique_ptr<CaptureStream> stream_;
+    std::unique_ptr<SoundFileWriter> writer_;
+    std::thread writerThread_;
+    std::uint64_t firstSampleUsec_ = 0;
+
+    std::mutex marksMutex_; // control thread <-> writer thread; never the callback
+    std::vector<std::pair<Timeline::Action, std::uint64_t>> marks_;
+    std::int64_t stopDeadlineNs_ = 0; // guarded by marksMutex_
+
+    std::atomic<SessionState> state_{SessionState::Recording};
+    std::atomic<std::uint64_t> framesInFile_{0};
+    std::atomic<bool> ended_{false};
+    StopReason endReason_ = StopReason::Requested; // written by the writer before ended_
+    std::string endMessage_;
+    bool finalized_ = false;
+    StopResult result_;
+};
+
+} // namespace recd

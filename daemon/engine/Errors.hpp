@@ -1,0 +1,47 @@
+#pragma once
+// The engine's one exception hierarchy. Every failure a caller can act on is one
+// of these; the D-Bus layer maps each kind to exactly one error name, in one place
+// (daemon/service/DbusErrors.cpp). Messages are written for a person: they say
+// what was wrong and what is allowed.
+
+#include <stdexcept>
+#include <string>
+
+namespace recd {
+
+enum class ErrorKind {
+    InvalidArgument,   // a parameter out of range, malformed or of the wrong kind
+    DeviceNotFound,    // no input device matches, or the match is ambiguous
+    UnsupportedFormat, // container / sample format / rate / channels not possible together
+    FileExists,        // the target exists and overwriting was not asked for
+    IoError,           // the file system refused (permissions, disk full, ...)
+    DeviceLost,        // the audio device failed, vanished or delivered nothing
+    AlreadyRecording,  // a recording is in progress
+    NotRecording,      // nothing to act on
+};
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+    ErrorKind kind() const noexcept { return kind_; }
+
+private:
+    ErrorKind kind_;
+};
+
+template <ErrorKind K>
+class ErrorOf : public Error {
+public:
+    explicit ErrorOf(const std::string& message) : Error(K, message) {}
+};
+
+using InvalidArgument = ErrorOf<ErrorKind::InvalidArgument>;
+using DeviceNotFound = ErrorOf<ErrorKind::DeviceNotFound>;
+using UnsupportedFormat = ErrorOf<ErrorKind::UnsupportedFormat>;
+using FileExists = ErrorOf<ErrorKind::FileExists>;
+using IoError = ErrorOf<ErrorKind::IoError>;
+using DeviceLost = ErrorOf<ErrorKind::DeviceLost>;
+using AlreadyRecording = ErrorOf<ErrorKind::AlreadyRecording>;
+using NotRecording = ErrorOf<ErrorKind::NotRecording>;
+
+} // namespace recd

@@ -1,0 +1,97 @@
+#include "RecordingRequest.hpp"
+
+#include "DeviceSelector.hpp"
+#include "Errors.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace recd {
+
+void checkTargetPath(const std::filesystem::path& path, bool overwrite)
+{
+    const std::string text = path.string();
+    if (text.empty())
+        throw InvalidArgument("the file path is empty; give an absolute path such as /home/me/take.wav");
+    if (text.find('\0') != std::string::npos)
+        throw InvalidArgument("the file path contains a NUL byte");
+    if (!path.is_absolute())
+        throw InvalidArgument(fmt::format("'{}' is not an absolute path; give one that starts with /", text));
+    if (text.size() >= PATH_MAX)
+        throw InvalidArgument(fmt::format("the file path is {} bytes long; the limit is {}", text.size(), PATH_MAX - 1));
+    const std::string name = path.filename().string();
+    if (name.empty() || name == "." || name == "..")
+        throw InvalidArgument(fmt::format("'{}' names a directory, not a file", text));
+    if (name.size() > NAME_MAX)
+        throw InvalidArgument(fmt::format("the file name is {} bytes long; the limit is {}", name.size(), NAME_MAX));
+
+    const std::filesystem::path parent = path.parent_path();
+    struct stat st{};
+    if (::stat(parent.c_str(), &st) != 0)
+        throw IoError(fmt::format("cannot record into '{}': {}", parent.string(), std::strerror(errno)));
+    if (!S_ISDIR(st.st_mode))
+        throw IoError(fmt::format("cannot record into '{}': it is not a directory", parent.string()));
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+        throw IoError(fmt::format("cannot record into '{}': {}", parent.string(), std::strerror(errno)));
+
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            return;
+        throw IoError(fmt::format("cannot check '{}': {}", text, std::strerror(errno)));
+    }
+    if (S_ISLNK(st.st_mode))
+        throw InvalidArgument(fmt::format("'{}' is a symbolic link; recd writes only regular files, never through a link", text));
+    if (S_ISDIR(st.st_mode))
+        throw InvalidArgument(fmt::format("'{}' is a directory; give a file name inside it", text));
+    if (!S_ISREG(st.st_mode))
+        throw InvalidArgument(fmt::format("'{}' is not a regular file (a device, FIFO or socket); recd writes only regular files", text));
+    if (!overwrite)
+        throw FileExists(fmt::format("'{}' already exists; choose another name or ask to overwrite it", text));
+}
+
+CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
+{
+    checkTargetPath(request.path, request.overwrite);
+
+    if (request.rate && (*request.rate < minRate || *request.rate > maxRate))
+        throw InvalidArgument(fmt::format("rate {} Hz is out of range; use {} to {} Hz (e.g. 44100 or 48000)",
+                                          *request.rate, minRate, maxRate));
+    if (request.channels && (*request.channels == 0 || *request.channels > maxChannels))
+        throw InvalidArgument(fmt::format("{} channels is out of range; use 1 to {}", *request.channels, maxChannels));
+    if (request.maxDuration && !(std::isfinite(*request.maxDuration) && *request.maxDuration > 0 &&
+                                 *request.maxDuration <= 366.0 * 24 * 3600))
+        throw InvalidArgument(fmt::format("max_duration {} is out of range; give seconds above 0 (up to a year)",
+                                          *request.maxDuration));
+
+    CapturePlan plan;
+    plan.path = request.path;
+    plan.overwrite = request.overwrite;
+    plan.container = &containerForPath(request.path);
+
+    const DeviceInfo& device = selectDevice(devices, request.device);
+    plan.device = device;
+    plan.channels = request.channels.value_or(std::min(2u, device.inputChannels));
+    plan.rate = request.rate.value_or(device.preferredRate ? device.preferredRate : 48000);
+    if (plan.channels > device.inputChannels)
+        throw UnsupportedFormat(fmt::format("'{}' has {} input channel{}; {} were asked for", device.name,
+                                            device.inputChannels, device.inputChannels == 1 ? "" : "s",
+                                            plan.channels));
+    if (!device.sampleRates.empty() &&
+        std::find(device.sampleRates.begin(), device.sampleRates.end(), plan.rate) == device.sampleRates.end())
+        throw UnsupportedFormat(fmt::format("'{}' cannot record at {} Hz; it supports {} Hz", device.name, plan.rate,
+                                            fmt::join(device.sampleRates, ", ")));
+    plan.sampleFormat = checkFileFormat(*plan.container, request.sampleFormat, plan.rate, plan.channels);
+    if (request.maxDuration)
+        plan.maxFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.maxDuration * plan.rate)));
+    return plan;
+}
+
+} // namespace recd

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "Container.hpp"
+#include "DeviceInfo.hpp"
+#include "SampleFormat.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace recd {
+
+// What a caller asks for. Unset fields take the device's or the container's default.
+struct RecordingRequest {
+    std::filesystem::path path; // absolute
+    std::string device;         // id, exact name or unique substring; empty: default input
+    std::optional<unsigned> rate;
+    std::optional<unsigned> channels;
+    std::optional<SampleFormat> sampleFormat;
+    std::optional<double> maxDuration; // seconds
+    bool overwrite = false;
+};
+
+// A request checked against the devices and resolved to concrete values.
+struct CapturePlan {
+    std::filesystem::path path;
+    DeviceInfo device;
+    const Container* container = nullptr;
+    unsigned rate = 0;
+    unsigned channels = 0;
+    SampleFormat sampleFormat = SampleFormat::S16;
+    std::optional<std::uint64_t> maxFrames;
+    bool overwrite = false;
+};
+
+constexpr unsigned minRate = 1000;
+constexpr unsigned maxRate = 768000;
+constexpr unsigned maxChannels = 64;
+
+// Checks that recording to `path` could create the file, without touching it:
+// absolute, a file name of sane length, the parent an existing writable directory,
+// and the target either absent or (with overwrite) a regular file. Throws
+// InvalidArgument, FileExists or IoError.
+void checkTargetPath(const std::filesystem::path& path, bool overwrite);
+
+// Validates everything before any device or file is opened, in the order a person
+// would fix things: path, numbers, container and format, device, device limits.
+CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices);
+
+} // namespace recd

@@ -1,0 +1,149 @@
+#include "SoundFileWriter.hpp"
+
+#include "Errors.hpp"
+#include "Log.hpp"
+
+#include <sndfile.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace recd {
+
+namespace {
+
+std::string errnoText(int err) { return std::strerror(err); }
+
+int createExclusive(const std::filesystem::path& path, mode_t mode)
+{
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+}
+
+std::filesystem::path temporaryBeside(const std::filesystem::path& target)
+{
+    std::random_device random;
+    return target.parent_path() /
+           fmt::format(".{}.recd-{:08x}.tmp", target.filename().string(), random());
+}
+
+} // namespace
+
+SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
+{
+    const std::filesystem::path createAt = spec.overwrite ? temporaryBeside(spec.path) : spec.path;
+    fd_ = createExclusive(createAt, spec.mode);
+    if (fd_ < 0) {
+        const int err = errno;
+        if (err == EEXIST)
+            throw FileExists(fmt::format("'{}' already exists; choose another name or ask to overwrite it",
+                                         spec.path.string()));
+        throw IoError(fmt::format("cannot create '{}': {}", createAt.string(), errnoText(err)));
+    }
+    // fchmod: the umask may have narrowed the mode asked for.
+    ::fchmod(fd_, spec.mode);
+
+    SF_INFO info{};
+    info.samplerate = static_cast<int>(spec.rate);
+    info.channels = static_cast<int>(spec.channels);
+    info.format = spec.container->sndfileFormatFor(spec.sampleFormat);
+    file_ = sf_open_fd(fd_, SFM_WRITE, &info, SF_TRUE);
+    if (!file_) {
+        const std::string why = sf_strerror(nullptr);
+        ::close(fd_);
+        fd_ = -1;
+        ::unlink(createAt.c_str());
+        throw IoError(fmt::format("cannot write {} to '{}': {}", spec.container->name, spec.path.string(), why));
+    }
+    // Must be set before the first write (libsndfile decides RIFF vs RF64 then).
+    sf_command(file_, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
+
+    if (spec.overwrite && ::rename(createAt.c_str(), spec.path.c_str()) != 0) {
+        const int err = errno;
+        sf_close(file_);
+        file_ = nullptr;
+        fd_ = -1;
+        ::unlink(createAt.c_str());
+        throw IoError(fmt::format("cannot replace '{}': {}", spec.path.string(), errnoText(err)));
+    }
+}
+
+SoundFileWriter::~SoundFileWriter()
+{
+    if (file_) {
+        try {
+            close();
+        } catch (const Error& e) {
+            log().error("{}", e.what());
+        }
+    }
+}
+
+void SoundFileWriter::fail(const char* what)
+{
+    throw IoError(fmt::format("{} '{}' failed: {}", what, spec_.path.string(), sf_strerror(file_)));
+}
+
+void SoundFileWriter::write(const std::byte* data, std::size_t count)
+{
+    if (count == 0)
+        return;
+    const auto n = static_cast<sf_count_t>(count);
+    sf_count_t done = 0;
+    switch (spec_.sampleFormat) {
+    case SampleFormat::S16: done = sf_writef_short(file_, reinterpret_cast<const short*>(data), n); break;
+    case SampleFormat::S24:
+    case SampleFormat::S32: done = sf_writef_int(file_, reinterpret_cast<const int*>(data), n); break;
+    case SampleFormat::F32: done = sf_writef_float(file_, reinterpret_cast<const float*>(data), n); break;
+    }
+    if (done > 0)
+        frames_ += static_cast<std::uint64_t>(done);
+    if (done != n)
+        fail("writing to");
+}
+
+void SoundFileWriter::sync()
+{
+    if (!spec_.container->lossy())
+        sf_command(file_, SFC_UPDATE_HEADER_NOW, nullptr, 0);
+    sf_write_sync(file_);
+    if (::fdatasync(fd_) != 0)
+        throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(errno)));
+}
+
+void SoundFileWriter::close()
+{
+    if (!file_)
+        return;
+    sf_write_sync(file_);
+    const int rc = sf_close(file_);
+    file_ = nullptr;
+    fd_ = -1;
+    if (rc != 0)
+        throw IoError(fmt::format("finalizing '{}' failed: {}", spec_.path.string(), sf_error_number(rc)));
+}
+
+void SoundFileWriter::discard() noexcept
+{
+    if (file_) {
+        sf_close(file_);
+        file_ = nullptr;
+        fd_ = -1;
+    }
+    ::unlink(spec_.path.c_str());
+}
+
+std::uint64_t SoundFileWriter::bytesOnDisk() const
+{
+    // By path, not descriptor: the writer thread may be closing the descriptor
+    // while another thread asks.
+    struct stat st{};
+    if (::stat(spec_.path.c_str(), &st) == 0)
+        return static_cast<std::uint64_t>(st.st_size);
+    return 0;
+}
+
+} // namespace recd

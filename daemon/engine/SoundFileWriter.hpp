@@ -1,0 +1,63 @@
+#pragma once
+
+#include "Container.hpp"
+#include "SampleFormat.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <sys/types.h>
+
+struct sf_private_tag;
+
+namespace recd {
+
+struct FileSpec {
+    std::filesystem::path path;
+    const Container* container = nullptr;
+    SampleFormat sampleFormat = SampleFormat::S16;
+    unsigned rate = 48000;
+    unsigned channels = 2;
+    bool overwrite = false;
+    mode_t mode = 0600;
+};
+
+// The writer: libsndfile on a file recd created itself.
+//
+// The file is created with O_EXCL|O_NOFOLLOW, so an existing file or a symlink at
+// the path is never written through, and a file that appears between the checks
+// and the creation is not clobbered. With overwrite, the new file is created under
+// a temporary name beside the target and renamed over it, which replaces it
+// atomically. If opening fails, whatever was created is removed.
+class SoundFileWriter {
+public:
+    explicit SoundFileWriter(const FileSpec& spec);
+    ~SoundFileWriter();
+    SoundFileWriter(const SoundFileWriter&) = delete;
+    SoundFileWriter& operator=(const SoundFileWriter&) = delete;
+
+    // Writes interleaved frames in the capture layout of spec.sampleFormat.
+    // Throws IoError naming the path and the system's reason.
+    void write(const std::byte* frames, std::size_t count);
+    // Brings the header's sizes up to date and flushes the data to the disk, so a
+    // crash after this leaves a file that opens with everything written so far.
+    void sync();
+    // Finalizes the header and closes. Throws IoError.
+    void close();
+    // Closes and deletes the file.
+    void discard() noexcept;
+
+    std::uint64_t framesWritten() const { return frames_; }
+    std::uint64_t bytesOnDisk() const;
+    const std::filesystem::path& path() const { return spec_.path; }
+
+private:
+    [[noreturn]] void fail(const char* what);
+
+    FileSpec spec_;
+    int fd_ = -1;
+    sf_private_tag* file_ = nullptr;
+    std::uint64_t frames_ = 0;
+};
+
+} // namespace recd
