@@ -105,9 +105,24 @@ int CaptureStream::onAudio(void*, void* input, unsigned frames, double, unsigned
 {
     auto& s = *static_cast<CaptureStream*>(self);
     const std::int64_t now = monotonicNs();
+    const std::size_t frameBytes = s.format_.frameBytes();
+    // RtAudio 5.2 (ALSA and PulseAudio alike) calls the callback before its first
+    // read, so the first buffer is the zero-filled initial one, not audio from the
+    // device (measured: every take began with exactly 1024 zero frames). Dropping
+    // it keeps that fake silence out of the file and makes "the first buffer
+    // arrived" mean real audio. Only an all-zero first buffer is dropped, in case
+    // a later RtAudio reads first.
+    if (!s.sawFirstCallback_) {
+        s.sawFirstCallback_ = true;
+        const auto* bytes = static_cast<const unsigned char*>(input);
+        bool allZero = true;
+        for (std::size_t i = 0; i < frames * frameBytes && allZero; ++i)
+            allZero = bytes[i] == 0;
+        if (allZero)
+            return 0;
+    }
     if (status & RTAUDIO_INPUT_OVERFLOW)
         s.inputOverflows_.fetch_add(1, std::memory_order_relaxed);
-    const std::size_t frameBytes = s.format_.frameBytes();
     const std::size_t written = s.ring_.write(static_cast<const std::byte*>(input), frames * frameBytes);
     const std::uint64_t pushed = written / frameBytes;
     if (pushed < frames) {

@@ -62,6 +62,7 @@ private:
     RingBuffer& ring_;
     std::unique_ptr<RtAudio> audio_;
     std::size_t errorsAtOpen_ = 0;
+    bool sawFirstCallback_ = false; // touched only by the callback
 
     // Published by the callback with a sequence lock: the callback never waits,
     // readers retry in the rare case they overlap a write.

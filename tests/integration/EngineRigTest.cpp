@@ -1,0 +1,238 @@
+// The engine on the rig: real audio from the virtual microphone (a 440 Hz tone at
+// -6 dBFS played into a PulseAudio null sink), through RtAudio, the ring and the
+// writer, into files that are read back and measured.
+
+#include "AudioFile.hpp"
+#include "AudioSystem.hpp"
+#include "CaptureSession.hpp"
+#include "Errors.hpp"
+#include "TempDir.hpp"
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+using namespace recd;
+using namespace std::chrono_literals;
+using recd::test::readAudioFile;
+using recd::test::TempDir;
+
+namespace {
+
+constexpr double toneHz = 440.0;
+constexpr double toneDbfs = -6.02; // the rig plays the tone at half scale
+
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// The first 12 bytes with the size field masked: "RIFF....WAVE" or "RF64....WAVE".
+std::string fileMagic(const std::filesystem::path& path)
+{
+    std::string head(12, '\0');
+    std::ifstream(path, std::ios::binary).read(head.data(), 12);
+    head.replace(4, 4, "....");
+    return head;
+}
+
+class EngineRig : public ::testing::TestWithParam<AudioApi> {
+protected:
+    TempDir dir;
+    EngineSettings settings;
+
+    void SetUp() override { settings.api = GetParam(); }
+
+    CapturePlan plan(const std::string& name, RecordingRequest r = {})
+    {
+        r.path = dir / name;
+        return planCapture(r, AudioSystem(settings.api).devices());
+    }
+
+    void expectTone(const test::AudioFile& a, double tolerance = 2.0)
+    {
+        for (int c = 0; c < a.channels; ++c) {
+            const auto x = a.channel(c);
+            EXPECT_NEAR(test::toneFrequency(x, a.rate), toneHz, tolerance) << "channel " << c;
+            EXPECT_NEAR(test::peakDbfs(x), toneDbfs, 1.0) << "channel " << c;
+        }
+    }
+};
+
+} // namespace
+
+TEST_P(EngineRig, RecordsTheToneForExactlyAsLongAsItRan)
+{
+    CaptureSession session(plan("take.wav"), settings);
+    const auto started = Clock::now();
+    std::this_thread::sleep_for(2s);
+    const auto stopAsked = Clock::now();
+    const StopResult r = session.stop();
+    const double wall = seconds(stopAsked - started);
+
+    EXPECT_EQ(r.reason, StopReason::Requested);
+    const auto a = readAudioFile(r.path);
+    EXPECT_EQ(a.rate, 48000);
+    EXPECT_EQ(a.channels, 2);
+    EXPECT_EQ(fileMagic(r.path), "RIFF....WAVE") << "a small RF64 file is downgraded to plain RIFF/WAVE";
+    EXPECT_EQ((a.format & SF_FORMAT_SUBMASK), SF_FORMAT_PCM_16);
+    EXPECT_EQ(static_cast<std::uint64_t>(a.frames), r.frames) << "the header agrees with what was written";
+    EXPECT_NEAR(a.duration(), wall, 0.050) << "file " << a.duration() << " s, wall " << wall << " s";
+    expectTone(a);
+    EXPECT_TRUE(test::silentRuns(a.channel(0), 0.01f, 48).empty()) << "no gap in the tone";
+    EXPECT_EQ(session.status().overruns, 0u);
+}
+
+TEST_P(EngineRig, DurationGrowsWhileRecording)
+{
+    CaptureSession session(plan("grow.wav"), settings);
+    std::this_thread::sleep_for(300ms);
+    const double early = session.duration();
+    std::this_thread::sleep_for(500ms);
+    const double later = session.duration();
+    EXPECT_GT(early, 0.2);
+    EXPECT_NEAR(later - early, 0.5, 0.06);
+    EXPECT_EQ(session.status().state, SessionState::Recording);
+    session.stop();
+}
+
+TEST_P(EngineRig, PausedTimeIsAbsentFromTheFile)
+{
+    CaptureSession session(plan("paused.wav"), settings);
+    const auto t0 = Clock::now();
+    std::this_thread::sleep_for(700ms);
+    session.pause();
+    const auto paused = Clock::now();
+    EXPECT_EQ(session.state(), SessionState::Paused);
+    std::this_thread::sleep_for(300ms);
+    const double durationWhilePaused = session.duration();
+    std::this_thread::sleep_for(700ms);
+    EXPECT_NEAR(session.duration(), durationWhilePaused, 0.001) << "nothing is written while paused";
+    session.resume();
+    const auto resumed = Clock::now();
+    std::this_thread::sleep_for(700ms);
+    const auto stopAsked = Clock::now();
+    const StopResult r = session.stop();
+    const double expected = seconds(stopAsked - t0) - seconds(resumed - paused);
+    const auto a = readAudioFile(r.path);
+    EXPECT_NEAR(a.duration(), expected, 0.050) << "file " << a.duration() << " s, recorded " << expected << " s";
+    expectTone(a, 5.0); // the splice at the pause shifts one zero crossing
+}
+
+TEST_P(EngineRig, MaxDurationEndsAtExactlyThatManyFrames)
+{
+    std::atomic<bool> notified{false};
+    RecordingRequest r;
+    r.maxDuration = 0.75;
+    CaptureSession session(plan("limited.wav", r), settings, [&] { notified = true; });
+    const auto deadline = Clock::now() + 3s;
+    while (!session.ended() && Clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(session.ended());
+    EXPECT_TRUE(notified);
+    const StopResult result = session.finish();
+    EXPECT_EQ(result.reason, StopReason::MaxDuration);
+    EXPECT_EQ(result.frames, 36000u);
+    EXPECT_EQ(readAudioFile(result.path).frames, 36000);
+}
+
+TEST_P(EngineRig, CancelLeavesNoFile)
+{
+    CaptureSession session(plan("cancelled.wav"), settings);
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(session.cancel().reason, StopReason::Cancelled);
+    EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST_P(EngineRig, OverwriteReplacesTheOldFileAndLeavesNoTemporary)
+{
+    std::ofstream(dir / "again.wav") << "old contents";
+    RecordingRequest r;
+    r.overwrite = true;
+    CaptureSession session(plan("again.wav", r), settings);
+    std::this_thread::sleep_for(300ms);
+    session.stop();
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"again.wav"});
+    expectTone(readAudioFile(dir / "again.wav"));
+}
+
+TEST_P(EngineRig, AFileThatAppearsAfterTheChecksIsNotClobbered)
+{
+    const CapturePlan p = plan("raced.wav");
+    std::ofstream(dir / "raced.wav") << "someone else's";
+    EXPECT_THROW(CaptureSession(p, settings), FileExists);
+    std::ifstream in(dir / "raced.wav");
+    std::string contents;
+    std::getline(in, contents);
+    EXPECT_EQ(contents, "someone else's");
+}
+
+TEST_P(EngineRig, FileModeIsPrivateByDefault)
+{
+    CaptureSession session(plan("private.wav"), settings);
+    session.stop();
+    const auto perms = std::filesystem::status(dir / "private.wav").permissions();
+    EXPECT_EQ(perms, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+struct FormatCase {
+    const char* name;
+    std::optional<SampleFormat> format;
+    int sndfileType;
+    int sndfileSubtype; // 0: do not check
+};
+
+class EngineFormats : public ::testing::TestWithParam<FormatCase> {
+protected:
+    TempDir dir;
+};
+
+TEST_P(EngineFormats, EveryContainerAndFormatOpensAndHoldsTheTone)
+{
+    const FormatCase& c = GetParam();
+    EngineSettings settings;
+    RecordingRequest r;
+    r.path = dir / c.name;
+    r.sampleFormat = c.format;
+    CaptureSession session(planCapture(r, AudioSystem(settings.api).devices()), settings);
+    std::this_thread::sleep_for(600ms);
+    const StopResult result = session.stop();
+    const auto a = readAudioFile(result.path);
+    // A downgraded RF64 file is RIFF/WAVE with a WAVE_FORMAT_EXTENSIBLE fmt chunk.
+    EXPECT_EQ(a.format & SF_FORMAT_TYPEMASK, c.sndfileType == SF_FORMAT_WAV ? SF_FORMAT_WAVEX : c.sndfileType);
+    if (c.sndfileSubtype) {
+        EXPECT_EQ(a.format & SF_FORMAT_SUBMASK, c.sndfileSubtype);
+    }
+    EXPECT_NEAR(a.duration(), result.duration, 0.1) << "lossy codecs pad or trim a little";
+    EXPECT_GT(a.duration(), 0.5);
+    // Skip the codec's start-up transient before measuring the tone.
+    auto x = a.channel(0);
+    x.erase(x.begin(), x.begin() + a.rate / 10);
+    EXPECT_NEAR(test::toneFrequency(x, a.rate), toneHz, 2.0);
+    EXPECT_NEAR(test::peakDbfs(x), toneDbfs, 1.5);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllPairs, EngineFormats,
+    ::testing::Values(FormatCase{"s16.wav", SampleFormat::S16, SF_FORMAT_WAV, SF_FORMAT_PCM_16},
+                      FormatCase{"s24.wav", SampleFormat::S24, SF_FORMAT_WAV, SF_FORMAT_PCM_24},
+                      FormatCase{"s32.wav", SampleFormat::S32, SF_FORMAT_WAV, SF_FORMAT_PCM_32},
+                      FormatCase{"f32.wav", SampleFormat::F32, SF_FORMAT_WAV, SF_FORMAT_FLOAT},
+                      FormatCase{"s16.flac", SampleFormat::S16, SF_FORMAT_FLAC, SF_FORMAT_PCM_16},
+                      FormatCase{"s24.flac", SampleFormat::S24, SF_FORMAT_FLAC, SF_FORMAT_PCM_24},
+                      FormatCase{"take.ogg", std::nullopt, SF_FORMAT_OGG, SF_FORMAT_VORBIS},
+                      FormatCase{"take.opus", std::nullopt, SF_FORMAT_OGG, SF_FORMAT_OPUS},
+                      FormatCase{"take.mp3", std::nullopt, SF_FORMAT_MPEG, 0}),
+    [](const auto& info) {
+        std::string n = info.param.name;
+        for (auto& ch : n)
+            if (ch == '.')
+                ch = '_';
+        return n;
+    });
+
+INSTANTIATE_TEST_SUITE_P(BothApis, EngineRig, ::testing::Values(AudioApi::Pulse, AudioApi::Alsa),
+                         [](const auto& info) { return std::string(audioApiName(info.param)); });

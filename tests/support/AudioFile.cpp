@@ -1,0 +1,87 @@
+#include "AudioFile.hpp"
+
+#include <sndfile.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace recd::test {
+
+std::vector<float> AudioFile::channel(int c) const
+{
+    std::vector<float> out;
+    out.reserve(static_cast<std::size_t>(frames));
+    for (std::int64_t i = 0; i < frames; ++i)
+        out.push_back(samples[static_cast<std::size_t>(i * channels + c)]);
+    return out;
+}
+
+AudioFile readAudioFile(const std::filesystem::path& path)
+{
+    SF_INFO info{};
+    SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+    if (!f)
+        throw std::runtime_error("cannot open " + path.string() + ": " + sf_strerror(nullptr));
+    AudioFile a;
+    a.rate = info.samplerate;
+    a.channels = info.channels;
+    a.format = info.format;
+    a.samples.resize(static_cast<std::size_t>(info.frames * info.channels));
+    a.frames = sf_readf_float(f, a.samples.data(), info.frames);
+    a.samples.resize(static_cast<std::size_t>(a.frames * info.channels));
+    sf_close(f);
+    return a;
+}
+
+double toneFrequency(const std::vector<float>& x, int rate)
+{
+    double first = -1, last = -1;
+    long crossings = 0;
+    for (std::size_t i = 1; i < x.size(); ++i) {
+        if (x[i - 1] < 0 && x[i] >= 0) {
+            const double t = static_cast<double>(i - 1) + x[i - 1] / (x[i - 1] - x[i]);
+            if (first < 0)
+                first = t;
+            last = t;
+            ++crossings;
+        }
+    }
+    if (crossings < 2)
+        return 0;
+    return (crossings - 1) * rate / (last - first);
+}
+
+double peakDbfs(const std::vector<float>& x)
+{
+    float peak = 0;
+    for (float v : x)
+        peak = std::max(peak, std::fabs(v));
+    return peak > 0 ? 20 * std::log10(peak) : -INFINITY;
+}
+
+double rmsDbfs(const std::vector<float>& x)
+{
+    double sum = 0;
+    for (float v : x)
+        sum += static_cast<double>(v) * v;
+    return x.empty() || sum == 0 ? -INFINITY : 10 * std::log10(sum / static_cast<double>(x.size()));
+}
+
+std::vector<std::int64_t> silentRuns(const std::vector<float>& x, float threshold, std::int64_t minFrames)
+{
+    std::vector<std::int64_t> out;
+    std::int64_t runStart = -1;
+    for (std::size_t i = 0; i <= x.size(); ++i) {
+        const bool quiet = i < x.size() && std::fabs(x[i]) < threshold;
+        if (quiet && runStart < 0)
+            runStart = static_cast<std::int64_t>(i);
+        if (!quiet && runStart >= 0) {
+            if (static_cast<std::int64_t>(i) - runStart >= minFrames)
+                out.push_back(runStart);
+            runStart = -1;
+        }
+    }
+    return out;
+}
+
+} // namespace recd::test

@@ -1,0 +1,187 @@
+#include "Errors.hpp"
+#include "RecordingRequest.hpp"
+#include "TempDir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace recd;
+using recd::test::TempDir;
+
+namespace {
+std::vector<DeviceInfo> oneMic()
+{
+    DeviceInfo d;
+    d.id = "pulse:mic";
+    d.name = "Mic";
+    d.inputChannels = 2;
+    d.sampleRates = {16000, 44100, 48000};
+    d.preferredRate = 48000;
+    d.isDefault = true;
+    return {d};
+}
+
+template <class E>
+std::string messageOf(const RecordingRequest& r)
+{
+    try {
+        planCapture(r, oneMic());
+    } catch (const E& e) {
+        return e.what();
+    }
+    return "(no error of the expected type)";
+}
+} // namespace
+
+class RecordingRequestTest : public ::testing::Test {
+protected:
+    TempDir dir;
+    RecordingRequest request(const std::string& name)
+    {
+        RecordingRequest r;
+        r.path = dir / name;
+        return r;
+    }
+    void TearDown() override {}
+};
+
+TEST_F(RecordingRequestTest, DefaultsComeFromTheDeviceAndContainer)
+{
+    auto plan = planCapture(request("a.wav"), oneMic());
+    EXPECT_EQ(plan.rate, 48000u);
+    EXPECT_EQ(plan.channels, 2u);
+    EXPECT_EQ(plan.sampleFormat, SampleFormat::S16);
+    EXPECT_EQ(plan.container->name, "WAV");
+    EXPECT_FALSE(plan.maxFrames);
+}
+
+TEST_F(RecordingRequestTest, MaxDurationBecomesFrames)
+{
+    auto r = request("a.wav");
+    r.rate = 44100;
+    r.maxDuration = 1.5;
+    EXPECT_EQ(*planCapture(r, oneMic()).maxFrames, 66150u);
+}
+
+TEST_F(RecordingRequestTest, PathMustBeAbsolute)
+{
+    RecordingRequest r;
+    r.path = "take.wav";
+    EXPECT_NE(messageOf<InvalidArgument>(r).find("not an absolute path"), std::string::npos);
+    r.path = "";
+    EXPECT_NE(messageOf<InvalidArgument>(r).find("empty"), std::string::npos);
+}
+
+TEST_F(RecordingRequestTest, ParentMustExistAndBeADirectory)
+{
+    auto r = request("missing/a.wav");
+    EXPECT_NE(messageOf<IoError>(r).find("No such file or directory"), std::string::npos);
+    std::ofstream(dir / "plain") << "x";
+    r = request("plain/a.wav");
+    EXPECT_NE(messageOf<IoError>(r).find("is not a directory"), std::string::npos) << messageOf<IoError>(r);
+}
+
+TEST_F(RecordingRequestTest, ParentMustBeWritable)
+{
+    std::filesystem::create_directory(dir / "ro");
+    ::chmod(dir.path().c_str(), 0755);
+    ::chmod((dir / "ro").c_str(), 0555);
+    const auto r = request("ro/a.wav");
+    // Root may write anywhere, so the check runs as "nobody" in a child process.
+    const pid_t child = ::fork();
+    if (child == 0) {
+        if (::geteuid() == 0 && ::setresuid(65534, 65534, 65534) != 0)
+            ::_exit(3);
+        const bool refused = messageOf<IoError>(r).find("Permission denied") != std::string::npos;
+        ::_exit(refused ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+}
+
+TEST_F(RecordingRequestTest, ExistingFileNeedsOverwrite)
+{
+    std::ofstream(dir / "a.wav") << "keep me";
+    EXPECT_NE(messageOf<FileExists>(request("a.wav")).find("already exists"), std::string::npos);
+    auto r = request("a.wav");
+    r.overwrite = true;
+    EXPECT_NO_THROW(planCapture(r, oneMic()));
+}
+
+TEST_F(RecordingRequestTest, NeverADirectoryLinkFifoOrDevice)
+{
+    std::filesystem::create_directory(dir / "d.wav");
+    ::symlink("/etc/passwd", (dir / "l.wav").c_str());
+    ::mkfifo((dir / "f.wav").c_str(), 0600);
+    for (const char* name : {"d.wav", "l.wav", "f.wav"}) {
+        auto r = request(name);
+        r.overwrite = true; // not even then
+        EXPECT_THROW(planCapture(r, oneMic()), InvalidArgument) << name;
+    }
+    RecordingRequest r;
+    r.path = "/dev/null";
+    r.overwrite = true;
+    EXPECT_NE(messageOf<InvalidArgument>(r).find("not a regular file"), std::string::npos);
+}
+
+TEST_F(RecordingRequestTest, OverlongNames)
+{
+    EXPECT_NE(messageOf<InvalidArgument>(request(std::string(300, 'a') + ".wav")).find("file name is"),
+              std::string::npos);
+}
+
+TEST_F(RecordingRequestTest, RateAndChannelsInRange)
+{
+    auto r = request("a.wav");
+    r.rate = 0;
+    EXPECT_NE(messageOf<InvalidArgument>(r).find("1000 to 768000"), std::string::npos);
+    r.rate = 1'000'000'000;
+    EXPECT_THROW(planCapture(r, oneMic()), InvalidArgument);
+    r = request("a.wav");
+    r.channels = 0;
+    EXPECT_THROW(planCapture(r, oneMic()), InvalidArgument);
+    r.channels = 1'000'000;
+    EXPECT_THROW(planCapture(r, oneMic()), InvalidArgument);
+}
+
+TEST_F(RecordingRequestTest, ChannelsAndRateWithinTheDevice)
+{
+    auto r = request("a.wav");
+    r.channels = 4;
+    EXPECT_NE(messageOf<UnsupportedFormat>(r).find("has 2 input channels"), std::string::npos);
+    r = request("a.wav");
+    r.rate = 96000;
+    EXPECT_NE(messageOf<UnsupportedFormat>(r).find("16000, 44100, 48000"), std::string::npos);
+}
+
+TEST_F(RecordingRequestTest, MaxDurationMustBePositiveAndFinite)
+{
+    for (double bad : {0.0, -1.0, std::nan(""), static_cast<double>(INFINITY)}) {
+        auto r = request("a.wav");
+        r.maxDuration = bad;
+        EXPECT_THROW(planCapture(r, oneMic()), InvalidArgument) << bad;
+    }
+}
+
+TEST_F(RecordingRequestTest, FormatAndContainer)
+{
+    auto r = request("a.flac");
+    r.sampleFormat = SampleFormat::F32;
+    EXPECT_THROW(planCapture(r, oneMic()), UnsupportedFormat);
+    EXPECT_THROW(planCapture(request("a.aiff"), oneMic()), UnsupportedFormat);
+}
+
+TEST_F(RecordingRequestTest, CheckingLeavesNothingOnDisk)
+{
+    auto r = request("a.flac");
+    r.sampleFormat = SampleFormat::F32;
+    EXPECT_ANY_THROW(planCapture(r, oneMic()));
+    EXPECT_NO_THROW(planCapture(request("b.wav"), oneMic()));
+    EXPECT_TRUE(dir.entries().empty());
+}
