@@ -1,0 +1,39 @@
+#pragma once
+
+#include "CaptureSession.hpp"
+#include "SampleFormat.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace recd {
+
+// The daemon's configuration: defaults for requests, and engine settings.
+// Every key is optional; see README "Configuration".
+struct Config {
+    std::string device; // empty: the default input
+    std::optional<unsigned> rate;
+    std::optional<unsigned> channels;
+    std::optional<SampleFormat> sampleFormat;
+    std::filesystem::path directory; // where unnamed recordings go
+    std::string nameTemplate = "recording-%Y%m%d-%H%M%S.wav";
+    EngineSettings engine;
+
+    // $XDG_CONFIG_HOME/recd/recd.toml, or ~/.config/recd/recd.toml
+    static std::filesystem::path defaultPath();
+    // $XDG_MUSIC_DIR (environment or ~/.config/user-dirs.dirs) if set, else ~/Recordings
+    static std::filesystem::path defaultDirectory();
+
+    // Reads a TOML file. A missing file at the default path is not an error (all
+    // defaults); a missing file named explicitly is. Throws ConfigError naming the
+    // file, line and key.
+    static Config load(const std::filesystem::path& path, bool mustExist);
+};
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+} // namespace recd

@@ -1,0 +1,190 @@
+#include "Recorder.hpp"
+
+#include "AudioSystem.hpp"
+#include "Errors.hpp"
+#include "Log.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <sys/stat.h>
+
+namespace recd {
+
+Recorder::Recorder(Config config, std::function<void()> wake)
+    : config_(std::move(config)), wake_(std::move(wake))
+{
+}
+
+Recorder::~Recorder()
+{
+    if (session_)
+        stop();
+}
+
+CaptureSession& Recorder::current(const char* action) const
+{
+    if (!session_ || session_->ended()) {
+        if (last_ && !session_)
+            throw NotRecording(fmt::format("nothing to {}: not recording (the last recording, '{}', ended: {}, "
+                                           "{:.3f} s)",
+                                           action, last_->path.string(), stopReasonName(last_->reason),
+                                           last_->duration));
+        throw NotRecording(fmt::format("nothing to {}: not recording", action));
+    }
+    return *session_;
+}
+
+std::filesystem::path Recorder::nameFile() const
+{
+    const std::filesystem::path dir = config_.directory;
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec)
+            throw IoError(fmt::format("cannot create the recordings directory '{}': {}", dir.string(), ec.message()));
+        ::chmod(dir.c_str(), 0700);
+        log().info("created the recordings directory '{}'", dir.string());
+    }
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char buf[512];
+    const std::size_t n = std::strftime(buf, sizeof buf, config_.nameTemplate.c_str(), &local);
+    if (n == 0)
+        throw InvalidArgument(fmt::format("name_template '{}' gives an empty file name", config_.nameTemplate));
+    const std::filesystem::path name(std::string(buf, n));
+    // Two takes in the same second must not collide: add -2, -3, ...
+    std::filesystem::path candidate = dir / name;
+    for (int i = 2; std::filesystem::exists(std::filesystem::symlink_status(candidate, ec)); ++i)
+        candidate = dir / fmt::format("{}-{}{}", name.stem().string(), i, name.extension().string());
+    return candidate;
+}
+
+std::filesystem::path Recorder::start(RecordingRequest request)
+{
+    if (session_ && !session_->ended())
+        throw AlreadyRecording(fmt::format("already recording to '{}'; stop it first (or use toggle)",
+                                           session_->plan().path.string()));
+    reapEnded();
+
+    if (request.device.empty())
+        request.device = config_.device;
+    if (!request.rate)
+        request.rate = config_.rate;
+    if (!request.channels)
+        request.channels = config_.channels;
+    if (request.path.empty()) {
+        request.path = nameFile();
+    } else if (!request.path.is_absolute()) {
+        throw InvalidArgument(fmt::format("'{}' is not an absolute path; give one that starts with / "
+                                          "(recctl makes relative paths absolute), or an empty path for a "
+                                          "name from the daemon's directory and name_template",
+                                          request.path.string()));
+    }
+    if (!request.sampleFormat && config_.sampleFormat) {
+        // The configured format applies where the container can store it.
+        const Container* container = nullptr;
+        try {
+            container = &containerForPath(request.path);
+        } catch (const Error&) {
+        }
+        if (container && container->allows(*config_.sampleFormat))
+            request.sampleFormat = config_.sampleFormat;
+    }
+
+    const AudioSystem audio(config_.engine.api);
+    const CapturePlan plan = planCapture(request, audio.devices());
+    session_ = std::make_unique<CaptureSession>(plan, config_.engine, wake_);
+    if (events_) {
+        events_->recordingStarted(plan.path, session_->firstSampleUsec());
+        events_->stateChanged();
+    }
+    return plan.path;
+}
+
+std::pair<std::string, std::filesystem::path> Recorder::toggle(RecordingRequest request)
+{
+    if (session_ && !session_->ended()) {
+        const StopResult r = stop();
+        return {"idle", r.path};
+    }
+    return {"recording", start(std::move(request))};
+}
+
+StopResult Recorder::finalize(bool cancelled)
+{
+    StopResult r = cancelled ? session_->cancel() : session_->stop();
+    session_.reset();
+    last_ = r;
+    if (events_) {
+        events_->recordingStopped(r);
+        events_->stateChanged();
+    }
+    return r;
+}
+
+StopResult Recorder::stop()
+{
+    current("stop");
+    return finalize(false);
+}
+
+StopResult Recorder::cancel()
+{
+    current("cancel");
+    return finalize(true);
+}
+
+void Recorder::reapEnded()
+{
+    if (session_ && session_->ended())
+        finalize(false);
+}
+
+void Recorder::pause()
+{
+    auto& s = current("pause");
+    if (s.state() == SessionState::Paused)
+        return;
+    s.pause();
+    if (events_)
+        events_->stateChanged();
+}
+
+void Recorder::resume()
+{
+    auto& s = current("resume");
+    if (s.state() == SessionState::Recording)
+        return;
+    s.resume();
+    if (events_)
+        events_->stateChanged();
+}
+
+double Recorder::duration() const { return session_ ? session_->duration() : 0.0; }
+
+std::string Recorder::stateName() const
+{
+    if (!session_ || session_->ended())
+        return "idle";
+    return std::string(sessionStateName(session_->state()));
+}
+
+std::filesystem::path Recorder::path() const { return session_ ? session_->plan().path : std::filesystem::path(); }
+
+RecorderStatus Recorder::status() const
+{
+    RecorderStatus s;
+    s.state = stateName();
+    if (session_) {
+        s.session = session_->status();
+        s.firstSampleUsec = session_->firstSampleUsec();
+    }
+    s.last = last_;
+    return s;
+}
+
+std::vector<DeviceInfo> Recorder::devices() const { return AudioSystem(config_.engine.api).devices(); }
+
+} // namespace recd

@@ -1,0 +1,73 @@
+#pragma once
+// The recorder service: one recording at a time, defaults from the config,
+// file naming, and the events a front end publishes. Plain C++: the D-Bus
+// adaptor translates calls into these methods and exceptions into error names.
+// All methods run on the daemon's main thread.
+
+#include "CaptureSession.hpp"
+#include "Config.hpp"
+#include "RecordingRequest.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace recd {
+
+class RecorderEvents {
+public:
+    virtual ~RecorderEvents() = default;
+    virtual void recordingStarted(const std::filesystem::path& path, std::uint64_t firstSampleUsec) = 0;
+    virtual void recordingStopped(const StopResult& result) = 0;
+    virtual void stateChanged() = 0;
+};
+
+struct RecorderStatus {
+    std::string state = "idle"; // idle, recording, paused
+    std::optional<SessionStatus> session;
+    std::uint64_t firstSampleUsec = 0;
+    std::optional<StopResult> last; // the last recording that ended
+};
+
+class Recorder {
+public:
+    // `wake` is called from the writer thread when a recording ends by itself;
+    // the owner must then call reapEnded() on the main thread.
+    Recorder(Config config, std::function<void()> wake);
+    // Who hears about starts, stops and state changes (the D-Bus adaptor).
+    void setEvents(RecorderEvents* events) { events_ = events; }
+    ~Recorder();
+
+    std::filesystem::path start(RecordingRequest request);
+    // Starts when idle, stops when recording or paused; returns the new state
+    // and the path started or stopped.
+    std::pair<std::string, std::filesystem::path> toggle(RecordingRequest request);
+    StopResult stop();
+    void pause();
+    void resume();
+    StopResult cancel();
+    double duration() const;
+    RecorderStatus status() const;
+    std::string stateName() const;
+    std::filesystem::path path() const;
+    std::vector<DeviceInfo> devices() const;
+
+    // Finalizes a recording that ended by itself (max_duration, device lost, ...).
+    void reapEnded();
+    void setConfig(Config config) { config_ = std::move(config); }
+    const Config& config() const { return config_; }
+
+private:
+    CaptureSession& current(const char* action) const;
+    std::filesystem::path nameFile() const;
+    StopResult finalize(bool cancel);
+
+    Config config_;
+    RecorderEvents* events_ = nullptr;
+    std::function<void()> wake_;
+    std::unique_ptr<CaptureSession> session_;
+    std::optional<StopResult> last_;
+};
+
+} // namespace recd

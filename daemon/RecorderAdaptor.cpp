@@ -1,0 +1,194 @@
+#include "RecorderAdaptor.hpp"
+
+#include "DbusErrors.hpp"
+#include "Log.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <set>
+
+namespace recd {
+
+namespace {
+
+const std::set<std::string> optionKeys{"device", "rate", "channels", "sample_format", "max_duration", "overwrite"};
+
+template <class T>
+T optionValue(const std::string& key, const sdbus::Variant& v, const char* type)
+{
+    if (!v.containsValueOfType<T>())
+        throw InvalidArgument(fmt::format("option '{}' must be of D-Bus type '{}' ({}), not '{}'", key,
+                                          sdbus::signature_of<T>::str(), type, v.peekValueType()));
+    return v.get<T>();
+}
+
+sdbus::Variant text(std::string_view s) { return sdbus::Variant(std::string(s)); }
+
+} // namespace
+
+RecordingRequest requestFromOptions(const std::string& path, const std::map<std::string, sdbus::Variant>& options)
+{
+    RecordingRequest r;
+    r.path = path;
+    for (const auto& [key, value] : options) {
+        if (key == "device") {
+            r.device = optionValue<std::string>(key, value, "a device id, exact name or unique substring");
+        } else if (key == "rate") {
+            r.rate = optionValue<std::uint32_t>(key, value, "samples per second");
+        } else if (key == "channels") {
+            r.channels = optionValue<std::uint32_t>(key, value, "a channel count");
+        } else if (key == "sample_format") {
+            const auto name = optionValue<std::string>(key, value, "s16, s24, s32 or f32");
+            r.sampleFormat = parseSampleFormat(name);
+            if (!r.sampleFormat)
+                throw InvalidArgument(fmt::format("option 'sample_format': '{}' is not one of {}", name,
+                                                  allSampleFormatNames()));
+        } else if (key == "max_duration") {
+            r.maxDuration = optionValue<double>(key, value, "seconds");
+        } else if (key == "overwrite") {
+            r.overwrite = optionValue<bool>(key, value, "true or false");
+        } else {
+            throw InvalidArgument(fmt::format("unknown option '{}'; the options are {}", key,
+                                              fmt::join(optionKeys, ", ")));
+        }
+    }
+    return r;
+}
+
+RecorderAdaptor::RecorderAdaptor(sdbus::IConnection& connection, Recorder& recorder)
+    : AdaptorInterfaces(connection, objectPath), recorder_(recorder)
+{
+    registerAdaptor();
+    recorder_.setEvents(this);
+}
+
+RecorderAdaptor::~RecorderAdaptor()
+{
+    recorder_.setEvents(nullptr);
+    unregisterAdaptor();
+}
+
+template <class F>
+auto RecorderAdaptor::translate(const char* method, F&& f) -> decltype(f())
+{
+    try {
+        return f();
+    } catch (const Error& e) {
+        log().info("{} refused: {}", method, e.what());
+        throw sdbus::Error(dbusErrorName(e.kind()), e.what());
+    }
+}
+
+void RecorderAdaptor::recordingStarted(const std::filesystem::path& path, std::uint64_t firstSampleUsec)
+{
+    emitRecordingStarted(path.string(), firstSampleUsec);
+}
+
+void RecorderAdaptor::recordingStopped(const StopResult& r)
+{
+    emitRecordingStopped(r.path.string(), r.duration, std::string(stopReasonName(r.reason)));
+}
+
+void RecorderAdaptor::stateChanged()
+{
+    getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"State", "Path"});
+}
+
+std::string RecorderAdaptor::StartRecording(const std::string& path, const Options& options)
+{
+    return translate("StartRecording", [&] { return recorder_.start(requestFromOptions(path, options)).string(); });
+}
+
+std::tuple<std::string, std::string> RecorderAdaptor::ToggleRecording(const std::string& path, const Options& options)
+{
+    return translate("ToggleRecording", [&] {
+        auto [state, file] = recorder_.toggle(requestFromOptions(path, options));
+        return std::tuple<std::string, std::string>{state, file.string()};
+    });
+}
+
+std::tuple<std::string, double, uint64_t> RecorderAdaptor::StopRecording()
+{
+    return translate("StopRecording", [&] {
+        const StopResult r = recorder_.stop();
+        return std::tuple<std::string, double, uint64_t>{r.path.string(), r.duration, r.frames};
+    });
+}
+
+double RecorderAdaptor::GetDuration()
+{
+    return translate("GetDuration", [&] { return recorder_.duration(); });
+}
+
+void RecorderAdaptor::PauseRecording()
+{
+    translate("PauseRecording", [&] { recorder_.pause(); });
+}
+
+void RecorderAdaptor::ResumeRecording()
+{
+    translate("ResumeRecording", [&] { recorder_.resume(); });
+}
+
+void RecorderAdaptor::CancelRecording()
+{
+    translate("CancelRecording", [&] { recorder_.cancel(); });
+}
+
+std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
+{
+    return translate("GetStatus", [&] {
+        const RecorderStatus s = recorder_.status();
+        const SessionStatus none{};
+        const SessionStatus& c = s.session ? *s.session : none;
+        std::map<std::string, sdbus::Variant> out{
+            {"state", text(s.state)},
+            {"path", text(s.session ? c.path.string() : "")},
+            {"duration", sdbus::Variant(c.duration)},
+            {"frames", sdbus::Variant(std::uint64_t{c.frames})},
+            {"device", text(c.deviceId)},
+            {"device_name", text(c.deviceName)},
+            {"rate", sdbus::Variant(std::uint32_t{c.rate})},
+            {"channels", sdbus::Variant(std::uint32_t{c.channels})},
+            {"sample_format", text(s.session ? sampleFormatName(c.sampleFormat) : "")},
+            {"overruns", sdbus::Variant(std::uint32_t{c.overruns})},
+            {"overrun_frames", sdbus::Variant(std::uint64_t{c.overrunFrames})},
+            {"input_overflows", sdbus::Variant(std::uint32_t{c.inputOverflows})},
+            {"bytes", sdbus::Variant(std::uint64_t{c.bytes})},
+            {"first_sample_usec", sdbus::Variant(std::uint64_t{s.firstSampleUsec})},
+        };
+        if (s.last) {
+            out["last_path"] = text(s.last->path.string());
+            out["last_duration"] = sdbus::Variant(s.last->duration);
+            out["last_reason"] = text(stopReasonName(s.last->reason));
+            out["last_message"] = text(s.last->message);
+        }
+        return out;
+    });
+}
+
+std::vector<std::map<std::string, sdbus::Variant>> RecorderAdaptor::ListDevices()
+{
+    return translate("ListDevices", [&] {
+        std::vector<std::map<std::string, sdbus::Variant>> out;
+        for (const auto& d : recorder_.devices()) {
+            std::vector<std::uint32_t> rates(d.sampleRates.begin(), d.sampleRates.end());
+            out.push_back({
+                {"id", text(d.id)},
+                {"name", text(d.name)},
+                {"input_channels", sdbus::Variant(std::uint32_t{d.inputChannels})},
+                {"sample_rates", sdbus::Variant(rates)},
+                {"preferred_rate", sdbus::Variant(std::uint32_t{d.preferredRate})},
+                {"is_default", sdbus::Variant(d.isDefault)},
+            });
+        }
+        return out;
+    });
+}
+
+std::string RecorderAdaptor::State() { return recorder_.stateName(); }
+
+std::string RecorderAdaptor::Path() { return recorder_.path().string(); }
+
+} // namespace recd

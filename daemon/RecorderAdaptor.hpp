@@ -1,0 +1,50 @@
+#pragma once
+// The D-Bus face of the Recorder: translates calls, options and errors, and
+// publishes the Recorder's events as signals and property changes. No logic of
+// its own lives here.
+
+#include "Recorder.hpp"
+#include "org.recd.Recorder1.adaptor.h"
+
+#include <sdbus-c++/sdbus-c++.h>
+
+namespace recd {
+
+class RecorderAdaptor final : public sdbus::AdaptorInterfaces<org::recd::Recorder1_adaptor>, public RecorderEvents {
+public:
+    static constexpr const char* objectPath = "/org/recd/Recorder1";
+
+    RecorderAdaptor(sdbus::IConnection& connection, Recorder& recorder);
+    ~RecorderAdaptor();
+
+    // RecorderEvents
+    void recordingStarted(const std::filesystem::path& path, std::uint64_t firstSampleUsec) override;
+    void recordingStopped(const StopResult& result) override;
+    void stateChanged() override;
+
+private:
+    using Options = std::map<std::string, sdbus::Variant>;
+
+    std::string StartRecording(const std::string& path, const Options& options) override;
+    std::tuple<std::string, std::string> ToggleRecording(const std::string& path, const Options& options) override;
+    std::tuple<std::string, double, uint64_t> StopRecording() override;
+    double GetDuration() override;
+    void PauseRecording() override;
+    void ResumeRecording() override;
+    void CancelRecording() override;
+    std::map<std::string, sdbus::Variant> GetStatus() override;
+    std::vector<std::map<std::string, sdbus::Variant>> ListDevices() override;
+    std::string State() override;
+    std::string Path() override;
+
+    // Runs a call, turning engine errors into their D-Bus errors.
+    template <class F>
+    auto translate(const char* method, F&& f) -> decltype(f());
+
+    Recorder& recorder_;
+};
+
+// Parses StartRecording's options; throws InvalidArgument naming a bad key.
+RecordingRequest requestFromOptions(const std::string& path, const std::map<std::string, sdbus::Variant>& options);
+
+} // namespace recd

@@ -1,0 +1,92 @@
+// recd: the recording daemon. Owns the audio input and records it to files,
+// controlled over D-Bus (org.recd.Recorder1 on the session bus).
+
+#include "Config.hpp"
+#include "EventLoop.hpp"
+#include "Log.hpp"
+#include "Recorder.hpp"
+#include "RecorderAdaptor.hpp"
+
+#include <CLI/CLI.hpp>
+#include <sdbus-c++/sdbus-c++.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+#ifndef RECD_VERSION
+#define RECD_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"recd: records audio from an input device to files, controlled over D-Bus "
+                 "(org.recd.Recorder1 on the session bus; see recctl)",
+                 "recd"};
+    std::string configPath;
+    std::string level = "info";
+    app.add_option("-c,--config", configPath, "configuration file (TOML)")
+        ->default_str(recd::Config::defaultPath().string());
+    app.add_option("-l,--log-level", level, "trace, debug, info, warn or error")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+    app.set_version_flag("-V,--version", std::string("recd ") + RECD_VERSION);
+    CLI11_PARSE(app, argc, argv);
+
+    auto& log = recd::log();
+    log.set_level(spdlog::level::from_str(level));
+    log.set_pattern("%L %v"); // the journal adds its own time stamps
+
+    const bool explicitConfig = !configPath.empty();
+    const std::filesystem::path path = explicitConfig ? std::filesystem::path(configPath) : recd::Config::defaultPath();
+    recd::Config config;
+    try {
+        config = recd::Config::load(path, explicitConfig);
+    } catch (const recd::ConfigError& e) {
+        log.critical("bad configuration: {}", e.what());
+        return 1;
+    }
+    // A client that vanishes while we write to it must not kill the daemon.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    std::unique_ptr<sdbus::IConnection> bus;
+    try {
+        bus = sdbus::createSessionBusConnection();
+    } catch (const sdbus::Error& e) {
+        log.critical("cannot connect to the session bus: {}", e.getMessage());
+        return 1;
+    }
+
+    recd::EventLoop loop(*bus);
+    recd::Recorder recorder(config, [&loop] { loop.wake(); });
+    recd::RecorderAdaptor adaptor(*bus, recorder);
+    loop.onWake = [&] { recorder.reapEnded(); };
+    loop.onReload = [&] {
+        try {
+            recorder.setConfig(recd::Config::load(path, explicitConfig));
+            log.info("reloaded the configuration from {}", path.string());
+        } catch (const recd::ConfigError& e) {
+            log.error("kept the old configuration: {}", e.what());
+        }
+    };
+
+    // The name last: a client activated us and waits for it, and by now every
+    // method can be served.
+    try {
+        bus->requestName("org.recd.Recorder1");
+    } catch (const sdbus::Error& e) {
+        log.critical("cannot own org.recd.Recorder1 (is another recd running?): {}", e.getMessage());
+        return 1;
+    }
+    log.info("recd {} ready: {} audio, recordings in {}", RECD_VERSION,
+             recd::audioApiName(config.engine.api), config.directory.string());
+
+    const int sig = loop.run();
+    if (recorder.stateName() != "idle") {
+        try {
+            recorder.stop();
+        } catch (const std::exception& e) {
+            log.error("finalizing the recording: {}", e.what());
+        }
+    }
+    log.info("recd exiting{}", sig ? fmt::format(" on {}", strsignal(sig)) : std::string(" (bus gone)"));
+    return 0;
+}
