@@ -53,9 +53,8 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
 {
     const CaptureFormat format{plan.rate, plan.channels, plan.sampleFormat};
     const auto ringFrames = static_cast<std::size_t>(std::ceil(settings.ringSeconds * plan.rate));
-    ring_ = std::make_unique<RingBuffer>(std::max<std::size_t>(ringFrames, 4 * settings.bufferFrames) *
-                                         format.frameBytes());
-    stream_ = std::make_unique<CaptureStream>(settings.api, plan.device, format, settings.bufferFrames, *ring_);
+    stream_ = std::make_unique<CaptureStream>(settings.api, plan.device, format, settings.bufferFrames,
+                                              std::max<std::size_t>(ringFrames, 4 * settings.bufferFrames));
     stream_->start();
 
     // "Started" must mean "capturing": wait for the first buffer, so a caller that
@@ -149,6 +148,7 @@ void CaptureSession::runWriter()
     if (plan_.maxFrames)
         timeline.limit(*plan_.maxFrames);
     const std::size_t frameBytes = stream_->format().frameBytes();
+    RingBuffer& ring = stream_->ring();
     std::uint64_t consumed = 0;
     std::int64_t stopDeadline = 0;
     auto lastSync = std::chrono::steady_clock::now();
@@ -165,12 +165,12 @@ void CaptureSession::runWriter()
                 marks_.clear();
                 stopDeadline = stopDeadlineNs_;
             }
-            auto region = ring_->readRegion();
+            auto region = ring.readRegion();
             if (!region.empty()) {
                 const std::uint64_t frames = region.size() / frameBytes;
                 for (const auto& run : timeline.select(consumed, frames))
                     writer_->write(region.data() + run.offset * frameBytes, run.frames);
-                ring_->consume(frames * frameBytes);
+                ring.consume(frames * frameBytes);
                 consumed += frames;
                 framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
             }

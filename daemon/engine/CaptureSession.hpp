@@ -121,7 +121,6 @@ private:
     CapturePlan plan_;
     EngineSettings settings_;
     EndedNotifier onEnded_;
-    std::unique_ptr<RingBuffer> ring_;
     std::unique_ptr<CaptureStream> stream_;
     std::unique_ptr<SoundFileWriter> writer_;
     std::thread writerThread_;

@@ -7,6 +7,9 @@
 #include <RtAudio.h>
 
 #include <algorithm>
+#include <future>
+#include <memory>
+#include <thread>
 #include <ctime>
 
 namespace recd {
@@ -47,35 +50,72 @@ std::int64_t monotonicNs() noexcept
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+struct CaptureStream::Core {
+    Core(const CaptureFormat& f, unsigned frames, std::size_t ringFrames)
+        : format(f), bufferFrames(frames), ring(ringFrames * f.frameBytes())
+    {
+    }
+
+    static int onAudio(void* output, void* input, unsigned frames, double streamTime, unsigned status,
+                       void* self) noexcept;
+    void publish(std::uint64_t frames, std::int64_t nowNs) noexcept;
+
+    CaptureFormat format;
+    unsigned bufferFrames;
+    RingBuffer ring;
+    std::unique_ptr<RtAudio> audio;
+    std::size_t errorsAtOpen = 0;
+    bool sawFirstCallback = false; // touched only by the callback
+    std::atomic<bool> abandoned{false};
+
+    // Published by the callback with a sequence lock: the callback never waits,
+    // readers retry in the rare case they overlap a write.
+    std::atomic<std::uint32_t> seq{0};
+    std::atomic<std::uint64_t> framesPushed{0};
+    std::atomic<std::int64_t> lastBufferNs{0};
+    std::atomic<std::int64_t> firstBufferNs{0};
+
+    std::atomic<std::uint32_t> overruns{0};       // callbacks that found the ring full
+    std::atomic<std::uint64_t> overrunFrames{0};  // frames those callbacks dropped
+    std::atomic<std::uint32_t> inputOverflows{0}; // buffers the audio API said it lost
+    std::atomic<bool> failed{false};
+};
+
 CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const CaptureFormat& format,
-                             unsigned bufferFrames, RingBuffer& ring)
-    : format_(format), bufferFrames_(bufferFrames), ring_(ring)
+                             unsigned bufferFrames, std::size_t ringFrames)
+    : core_(new Core(format, bufferFrames, ringFrames))
 {
     try {
-        audio_ = std::make_unique<RtAudio>(toRtAudioApi(api));
-        audio_->showWarnings(false);
+        core_->audio = std::make_unique<RtAudio>(toRtAudioApi(api));
+        core_->audio->showWarnings(false);
         RtAudio::StreamParameters params;
         params.deviceId = device.index;
         params.nChannels = format.channels;
         RtAudio::StreamOptions options;
         options.streamName = "recd";
-        errorsAtOpen_ = streamErrors.load();
-        audio_->openStream(nullptr, &params, rtFormat(format.sampleFormat), format.rate, &bufferFrames_,
-                           &CaptureStream::onAudio, this, &options, &onStreamError);
+        core_->errorsAtOpen = streamErrors.load();
+        core_->audio->openStream(nullptr, &params, rtFormat(format.sampleFormat), format.rate, &core_->bufferFrames,
+                                 &Core::onAudio, core_, &options, &onStreamError);
     } catch (const RtAudioError& e) {
+        delete core_;
         throw DeviceLost(fmt::format("cannot open input device '{}' at {} Hz, {} channels: {}", device.name,
                                      format.rate, format.channels, e.getMessage()));
     }
     log().debug("opened '{}' ({}): {} Hz, {} ch, {} frames per buffer", device.name, audioApiName(api),
-                format.rate, format.channels, bufferFrames_);
+                format.rate, format.channels, core_->bufferFrames);
 }
 
-CaptureStream::~CaptureStream() { stop(); }
+CaptureStream::~CaptureStream()
+{
+    stop();
+    if (!core_->abandoned.load())
+        delete core_;
+}
 
 void CaptureStream::start()
 {
     try {
-        audio_->startStream();
+        core_->audio->startStream();
     } catch (const RtAudioError& e) {
         throw DeviceLost(fmt::format("cannot start the input stream: {}", e.getMessage()));
     }
@@ -83,17 +123,52 @@ void CaptureStream::start()
 
 void CaptureStream::stop() noexcept
 {
-    if (!audio_)
+    Core* core = core_;
+    if (!core->audio || core->abandoned.load())
         return;
-    try {
-        if (audio_->isStreamRunning())
-            audio_->abortStream();
-        if (audio_->isStreamOpen())
-            audio_->closeStream();
-    } catch (const RtAudioError& e) {
-        log().warn("closing the input stream: {}", e.getMessage());
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    std::thread closer([core, closed] {
+        try {
+            if (core->audio->isStreamRunning())
+                core->audio->abortStream();
+            if (core->audio->isStreamOpen())
+                core->audio->closeStream();
+        } catch (const RtAudioError& e) {
+            log().warn("closing the input stream: {}", e.getMessage());
+        }
+        closed->set_value();
+    });
+    if (done.wait_for(std::chrono::seconds(1)) == std::future_status::ready) {
+        closer.join();
+        core->audio.reset();
+        return;
     }
-    audio_.reset();
+    core->abandoned.store(true);
+    closer.detach();
+    log().error("the audio device did not stop within 1 s (its read is blocked); abandoned it, leaving {} KiB "
+                "allocated",
+                core->ring.capacity() / 1024);
+}
+
+bool CaptureStream::abandoned() const noexcept { return core_->abandoned.load(); }
+RingBuffer& CaptureStream::ring() noexcept { return core_->ring; }
+unsigned CaptureStream::bufferFrames() const noexcept { return core_->bufferFrames; }
+const CaptureFormat& CaptureStream::format() const noexcept { return core_->format; }
+std::uint32_t CaptureStream::overruns() const noexcept { return core_->overruns.load(std::memory_order_relaxed); }
+std::uint64_t CaptureStream::overrunFrames() const noexcept
+{
+    return core_->overrunFrames.load(std::memory_order_relaxed);
+}
+std::uint32_t CaptureStream::inputOverflows() const noexcept
+{
+    return core_->inputOverflows.load(std::memory_order_relaxed);
+}
+bool CaptureStream::failed() const noexcept
+{
+    if (streamErrors.load(std::memory_order_relaxed) != core_->errorsAtOpen)
+        core_->failed.store(true, std::memory_order_relaxed);
+    return core_->failed.load(std::memory_order_relaxed);
 }
 
 // The real-time path. Runs on the audio API's thread once per buffer; it must
@@ -101,19 +176,21 @@ void CaptureStream::stop() noexcept
 // it copies into the pre-allocated lock-free ring and publishes counters with
 // atomics. When the ring is full it drops the buffer and counts it, because
 // waiting for the writer would stall the device and lose audio anyway.
-int CaptureStream::onAudio(void*, void* input, unsigned frames, double, unsigned status, void* self) noexcept
+int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, unsigned status, void* self) noexcept
 {
-    auto& s = *static_cast<CaptureStream*>(self);
+    auto& s = *static_cast<Core*>(self);
+    if (s.abandoned.load(std::memory_order_relaxed))
+        return 2; // abort: nobody reads this stream any more
     const std::int64_t now = monotonicNs();
-    const std::size_t frameBytes = s.format_.frameBytes();
+    const std::size_t frameBytes = s.format.frameBytes();
     // RtAudio 5.2 (ALSA and PulseAudio alike) calls the callback before its first
     // read, so the first buffer is the zero-filled initial one, not audio from the
     // device (measured: every take began with exactly 1024 zero frames). Dropping
     // it keeps that fake silence out of the file and makes "the first buffer
     // arrived" mean real audio. Only an all-zero first buffer is dropped, in case
     // a later RtAudio reads first.
-    if (!s.sawFirstCallback_) {
-        s.sawFirstCallback_ = true;
+    if (!s.sawFirstCallback) {
+        s.sawFirstCallback = true;
         const auto* bytes = static_cast<const unsigned char*>(input);
         bool allZero = true;
         for (std::size_t i = 0; i < frames * frameBytes && allZero; ++i)
@@ -122,43 +199,42 @@ int CaptureStream::onAudio(void*, void* input, unsigned frames, double, unsigned
             return 0;
     }
     if (status & RTAUDIO_INPUT_OVERFLOW)
-        s.inputOverflows_.fetch_add(1, std::memory_order_relaxed);
-    const std::size_t written = s.ring_.write(static_cast<const std::byte*>(input), frames * frameBytes);
+        s.inputOverflows.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t written = s.ring.write(static_cast<const std::byte*>(input), frames * frameBytes);
     const std::uint64_t pushed = written / frameBytes;
     if (pushed < frames) {
-        s.overruns_.fetch_add(1, std::memory_order_relaxed);
-        s.overrunFrames_.fetch_add(frames - pushed, std::memory_order_relaxed);
+        s.overruns.fetch_add(1, std::memory_order_relaxed);
+        s.overrunFrames.fetch_add(frames - pushed, std::memory_order_relaxed);
     }
     s.publish(pushed, now);
     return 0;
 }
 
-void CaptureStream::publish(std::uint64_t frames, std::int64_t nowNs) noexcept
+void CaptureStream::Core::publish(std::uint64_t frames, std::int64_t nowNs) noexcept
 {
-    const std::uint32_t seq = seq_.load(std::memory_order_relaxed);
-    seq_.store(seq + 1, std::memory_order_relaxed);
+    const std::uint32_t before = seq.load(std::memory_order_relaxed);
+    seq.store(before + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
-    if (framesPushed_.load(std::memory_order_relaxed) == 0 && frames > 0)
-        firstBufferNs_.store(nowNs, std::memory_order_relaxed);
-    framesPushed_.store(framesPushed_.load(std::memory_order_relaxed) + frames, std::memory_order_relaxed);
-    lastBufferNs_.store(nowNs, std::memory_order_relaxed);
-    seq_.store(seq + 2, std::memory_order_release);
+    if (framesPushed.load(std::memory_order_relaxed) == 0 && frames > 0)
+        firstBufferNs.store(nowNs, std::memory_order_relaxed);
+    framesPushed.store(framesPushed.load(std::memory_order_relaxed) + frames, std::memory_order_relaxed);
+    lastBufferNs.store(nowNs, std::memory_order_relaxed);
+    seq.store(before + 2, std::memory_order_release);
 }
 
 CaptureProgress CaptureStream::progress() const noexcept
 {
+    const Core& c = *core_;
     CaptureProgress p;
     for (;;) {
-        const std::uint32_t before = seq_.load(std::memory_order_acquire);
-        p.framesPushed = framesPushed_.load(std::memory_order_relaxed);
-        p.lastBufferNs = lastBufferNs_.load(std::memory_order_relaxed);
-        p.firstBufferNs = firstBufferNs_.load(std::memory_order_relaxed);
+        const std::uint32_t before = c.seq.load(std::memory_order_acquire);
+        p.framesPushed = c.framesPushed.load(std::memory_order_relaxed);
+        p.lastBufferNs = c.lastBufferNs.load(std::memory_order_relaxed);
+        p.firstBufferNs = c.firstBufferNs.load(std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_acquire);
-        if ((before & 1) == 0 && seq_.load(std::memory_order_relaxed) == before)
+        if ((before & 1) == 0 && c.seq.load(std::memory_order_relaxed) == before)
             break;
     }
-    if (streamErrors.load(std::memory_order_relaxed) != errorsAtOpen_)
-        failed_.store(true, std::memory_order_relaxed);
     return p;
 }
 
@@ -171,7 +247,7 @@ std::uint64_t CaptureStream::positionNow() const noexcept
     // A device that has stalled delivers nothing more: never count on more than
     // two buffers in flight.
     const auto inFlight = std::min<std::uint64_t>(
-        static_cast<std::uint64_t>(sinceLast) * format_.rate / 1'000'000'000ULL, 2ULL * bufferFrames_);
+        static_cast<std::uint64_t>(sinceLast) * core_->format.rate / 1'000'000'000ULL, 2ULL * core_->bufferFrames);
     return p.framesPushed + inFlight;
 }
 

@@ -1,0 +1,95 @@
+#include "Output.hpp"
+
+#include <fmt/format.h>
+
+namespace recctl {
+
+nlohmann::json toJson(const sdbus::Variant& v)
+{
+    const std::string type = v.peekValueType();
+    if (type == "s")
+        return v.get<std::string>();
+    if (type == "d")
+        return v.get<double>();
+    if (type == "b")
+        return v.get<bool>();
+    if (type == "u")
+        return v.get<std::uint32_t>();
+    if (type == "t")
+        return v.get<std::uint64_t>();
+    if (type == "i")
+        return v.get<std::int32_t>();
+    if (type == "x")
+        return v.get<std::int64_t>();
+    if (type == "au")
+        return v.get<std::vector<std::uint32_t>>();
+    return nullptr; // a type this recctl does not know: shown as null rather than guessed
+}
+
+nlohmann::json toJson(const Dict& d)
+{
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : d)
+        out[k] = toJson(v);
+    return out;
+}
+
+namespace {
+std::string str(const Dict& d, const char* key)
+{
+    auto it = d.find(key);
+    return it != d.end() && it->second.peekValueType() == "s" ? it->second.get<std::string>() : std::string();
+}
+template <class T>
+T num(const Dict& d, const char* key)
+{
+    auto it = d.find(key);
+    return it != d.end() && it->second.containsValueOfType<T>() ? it->second.get<T>() : T{};
+}
+} // namespace
+
+std::string formatStatus(const Dict& s)
+{
+    const std::string state = str(s, "state");
+    std::string out = fmt::format("state:      {}\n", state);
+    if (state != "idle") {
+        out += fmt::format("path:       {}\n", str(s, "path"));
+        out += fmt::format("duration:   {:.3f} s ({} frames)\n", num<double>(s, "duration"),
+                           num<std::uint64_t>(s, "frames"));
+        out += fmt::format("device:     {} ({})\n", str(s, "device_name"), str(s, "device"));
+        out += fmt::format("format:     {} Hz, {} ch, {}\n", num<std::uint32_t>(s, "rate"),
+                           num<std::uint32_t>(s, "channels"), str(s, "sample_format"));
+        out += fmt::format("file size:  {} bytes\n", num<std::uint64_t>(s, "bytes"));
+        out += fmt::format("dropped:    {} overruns ({} frames), {} input overflows\n",
+                           num<std::uint32_t>(s, "overruns"), num<std::uint64_t>(s, "overrun_frames"),
+                           num<std::uint32_t>(s, "input_overflows"));
+    }
+    if (s.count("last_path")) {
+        out += fmt::format("last:       {} ({:.3f} s, {}", str(s, "last_path"), num<double>(s, "last_duration"),
+                           str(s, "last_reason"));
+        const std::string message = str(s, "last_message");
+        out += message.empty() ? ")\n" : fmt::format(": {})\n", message);
+    }
+    return out;
+}
+
+std::string formatDevices(const std::vector<Dict>& devices)
+{
+    std::string out;
+    for (const auto& d : devices) {
+        const auto inputs = num<std::uint32_t>(d, "input_channels");
+        if (inputs == 0)
+            continue; // outputs cannot be recorded from
+        out += fmt::format("{}{}\n    {}, {} input channel{}, {} Hz preferred\n", str(d, "id"),
+                           num<bool>(d, "is_default") ? "  (default)" : "", str(d, "name"), inputs,
+                           inputs == 1 ? "" : "s", num<std::uint32_t>(d, "preferred_rate"));
+    }
+    return out.empty() ? "no input devices\n" : out;
+}
+
+std::string formatStopped(const std::string& path, double seconds)
+{
+    return fmt::format("{}\t{:.3f}\n", path, seconds);
+}
+
+} // namespace recctl

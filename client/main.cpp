@@ -1,0 +1,170 @@
+// recctl: controls recd from the shell, for scripts and desktop hotkeys.
+// Each command is one D-Bus call; the first call starts recd by D-Bus activation.
+
+#include "ExitCode.hpp"
+#include "Output.hpp"
+#include "RecorderProxy.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+
+namespace {
+
+// StartRecording's options as recctl's flags; `start` and `toggle` share them.
+struct StartFlags {
+    std::string path;
+    std::string device;
+    std::optional<std::uint32_t> rate;
+    std::optional<std::uint32_t> channels;
+    std::string format;
+    std::optional<double> maxDuration;
+    bool overwrite = false;
+
+    void addTo(CLI::App& cmd)
+    {
+        cmd.add_option("path", path,
+                       "file to write (.wav .flac .ogg .opus .mp3); relative to the current directory; "
+                       "default: a new name in recd's recordings directory");
+        cmd.add_option("-d,--device", device, "input device: id, exact name or unique substring (see `recctl devices`)");
+        cmd.add_option("-r,--rate", rate, "sample rate in Hz, e.g. 44100 or 48000");
+        cmd.add_option("-c,--channels", channels, "number of channels");
+        cmd.add_option("-f,--format", format, "sample format: s16, s24, s32 or f32 (WAV: all; FLAC: s16, s24)")
+            ->check(CLI::IsMember({"s16", "s24", "s32", "f32"}));
+        cmd.add_option("-m,--max-duration", maxDuration, "stop by itself after this many seconds, keeping the file");
+        cmd.add_flag("--overwrite", overwrite, "replace an existing file");
+    }
+
+    std::string absolutePath() const
+    {
+        if (path.empty())
+            return {};
+        return std::filesystem::absolute(path).lexically_normal().string();
+    }
+
+    recctl::Dict options() const
+    {
+        recctl::Dict o;
+        if (!device.empty())
+            o["device"] = sdbus::Variant(device);
+        if (rate)
+            o["rate"] = sdbus::Variant(*rate);
+        if (channels)
+            o["channels"] = sdbus::Variant(*channels);
+        if (!format.empty())
+            o["sample_format"] = sdbus::Variant(format);
+        if (maxDuration)
+            o["max_duration"] = sdbus::Variant(*maxDuration);
+        if (overwrite)
+            o["overwrite"] = sdbus::Variant(true);
+        return o;
+    }
+};
+
+const char* const footer = R"(Exit codes:
+  0  success
+  1  the operation failed (the message says why)
+  2  usage error
+  3  recd could not be reached or started
+  4  nothing to act on (stop, pause, resume or cancel while idle)
+  5  already recording (start while a recording runs)
+
+Examples:
+  recctl start ~/notes/idea.wav      # prints the absolute path
+  recctl stop                        # prints "<path><TAB><seconds>"
+  recctl toggle                      # bind this to a key
+  recctl stop || recctl start        # the same, by exit code)";
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"recctl: control the recd audio recorder", "recctl"};
+    app.footer(footer);
+    app.require_subcommand(1);
+    app.set_version_flag("-V,--version", std::string("recctl ") + RECD_VERSION);
+
+    StartFlags startFlags, toggleFlags;
+    bool json = false;
+    auto* start = app.add_subcommand("start", "start recording; prints the absolute path of the file");
+    startFlags.addTo(*start);
+    auto* toggle = app.add_subcommand("toggle", "start when idle, stop when recording; prints what start or stop prints");
+    toggleFlags.addTo(*toggle);
+    auto* stop = app.add_subcommand("stop", "stop recording; prints the path and the duration in seconds, tab-separated");
+    auto* pause = app.add_subcommand("pause", "pause the recording (paused time is left out of the file)");
+    auto* resume = app.add_subcommand("resume", "resume a paused recording");
+    auto* cancel = app.add_subcommand("cancel", "stop recording and delete the file");
+    auto* duration = app.add_subcommand("duration", "print the seconds recorded so far (0.000 when idle)");
+    auto* status = app.add_subcommand("status", "show what recd is doing");
+    status->add_flag("-j,--json", json, "one JSON object with the fields of GetStatus");
+    auto* devices = app.add_subcommand("devices", "list the input devices");
+    devices->add_flag("-j,--json", json, "one JSON array with the fields of ListDevices");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return recctl::Usage;
+    }
+
+    std::string failure;
+    try {
+        auto bus = sdbus::createSessionBusConnection();
+        recctl::RecorderProxy recorder(*bus);
+
+        if (start->parsed()) {
+            fmt::print("{}\n", recorder.StartRecording(startFlags.absolutePath(), startFlags.options()));
+        } else if (toggle->parsed()) {
+            auto [state, path] = recorder.ToggleRecording(toggleFlags.absolutePath(), toggleFlags.options());
+            if (state == "recording") {
+                fmt::print("{}\n", path);
+            } else {
+                // The daemon has just stopped; ask it for the duration it finalized.
+                const auto s = recorder.GetStatus();
+                const auto it = s.find("last_duration");
+                fmt::print("{}", recctl::formatStopped(path, it != s.end() ? it->second.get<double>() : 0.0));
+            }
+        } else if (stop->parsed()) {
+            auto [path, seconds, frames] = recorder.StopRecording();
+            fmt::print("{}", recctl::formatStopped(path, seconds));
+        } else if (pause->parsed()) {
+            recorder.PauseRecording();
+        } else if (resume->parsed()) {
+            recorder.ResumeRecording();
+        } else if (cancel->parsed()) {
+            recorder.CancelRecording();
+        } else if (duration->parsed()) {
+            fmt::print("{:.3f}\n", recorder.GetDuration());
+        } else if (status->parsed()) {
+            const auto s = recorder.GetStatus();
+            fmt::print("{}", json ? recctl::toJson(s).dump(2) + "\n" : recctl::formatStatus(s));
+        } else if (devices->parsed()) {
+            const auto list = recorder.ListDevices();
+            if (json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& d : list)
+                    out.push_back(recctl::toJson(d));
+                fmt::print("{}\n", out.dump(2));
+            } else {
+                fmt::print("{}", recctl::formatDevices(list));
+            }
+        }
+        return recctl::Success;
+    } catch (const sdbus::Error& e) {
+        const recctl::ExitCode code = recctl::exitCodeFor(e.getName());
+        if (code == recctl::Unreachable)
+            fmt::print(stderr, "recctl: cannot reach recd on the session bus: {} ({})\n", e.getMessage(), e.getName());
+        else
+            fmt::print(stderr, "recctl: {}\n", e.getMessage());
+        return code;
+    }
+}
