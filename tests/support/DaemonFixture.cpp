@@ -1,0 +1,55 @@
+#include "DaemonFixture.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace recd::test {
+
+std::string recdBinary() { return RECD_BIN; }
+std::string recctlBinary() { return RECCTL_BIN; }
+
+void DaemonTest::startDaemon(const std::string& extraConfig)
+{
+    std::ofstream(configPath()) << "directory = \"" << (dir / "rec").string() << "\"\n" << extraConfig;
+    daemon = std::make_unique<Child>(std::vector<std::string>{recdBinary(), "--config", configPath().string(),
+                                                              "--log-level", "debug"},
+                                     std::map<std::string, std::string>{}, (dir / "recd.log").string());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!daemon->running())
+            FAIL() << "recd exited at start:\n" << daemonLog();
+        if (run({"busctl", "--user", "status", "org.recd.Recorder1"}).exitCode == 0)
+            return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL() << "recd did not take its bus name:\n" << daemonLog();
+}
+
+void DaemonTest::TearDown()
+{
+    if (daemon) {
+        const int rc = daemon->stop(SIGTERM, std::chrono::seconds(5));
+        EXPECT_EQ(rc, 0) << "recd must exit 0 on SIGTERM\n" << daemonLog();
+    }
+    if (HasFailure())
+        std::cerr << "--- recd log ---\n" << daemonLog();
+}
+
+ProcessResult DaemonTest::recctl(const std::vector<std::string>& args, const std::string& cwd)
+{
+    std::vector<std::string> argv{"sh", "-c", "cd \"$0\" && exec \"$@\"", cwd.empty() ? dir.path().string() : cwd,
+                                  recctlBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+}
+
+std::string DaemonTest::daemonLog() const
+{
+    std::ifstream in(dir / "recd.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+} // namespace recd::test

@@ -1,0 +1,36 @@
+#pragma once
+// Runs the real recd and recctl binaries on the rig's private session bus.
+
+#include "Process.hpp"
+#include "TempDir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace recd::test {
+
+std::string recdBinary();
+std::string recctlBinary();
+
+class DaemonTest : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::unique_ptr<Child> daemon;
+
+    // Starts recd with a config whose recordings directory is dir/"rec" (plus any
+    // extra TOML lines), and waits until it owns its bus name.
+    void startDaemon(const std::string& extraConfig = "");
+    void SetUp() override { startDaemon(); }
+    void TearDown() override;
+
+    // recctl with these arguments, run in `cwd` (default: the scratch directory).
+    ProcessResult recctl(const std::vector<std::string>& args, const std::string& cwd = "");
+    std::string daemonLog() const;
+    std::filesystem::path configPath() const { return dir / "recd.toml"; }
+};
+
+} // namespace recd::test
