@@ -142,22 +142,12 @@ void Recorder::reapEnded()
         finalize(false);
 }
 
-void Recorder::pause()
+void Recorder::setPaused(bool paused)
 {
-    auto& s = current("pause");
-    if (s.state() == SessionState::Paused)
+    auto& s = current(paused ? "pause" : "resume");
+    if ((s.state() == SessionState::Paused) == paused)
         return;
-    s.pause();
-    if (events_)
-        events_->stateChanged();
-}
-
-void Recorder::resume()
-{
-    auto& s = current("resume");
-    if (s.state() == SessionState::Recording)
-        return;
-    s.resume();
+    s.setPaused(paused);
     if (events_)
         events_->stateChanged();
 }

@@ -44,8 +44,9 @@ public:
     // and the path started or stopped.
     std::pair<std::string, std::filesystem::path> toggle(RecordingRequest request);
     StopResult stop();
-    void pause();
-    void resume();
+    void pause() { setPaused(true); }
+    void resume() { setPaused(false); }
+    void setPaused(bool paused);
     StopResult cancel();
     double duration() const;
     RecorderStatus status() const;

@@ -114,26 +114,16 @@ void CaptureSession::request(Timeline::Action action)
     }
 }
 
-void CaptureSession::pause()
+void CaptureSession::setPaused(bool paused)
 {
     if (finalized_ || ended())
         throw NotRecording("the recording has already ended");
-    if (state() == SessionState::Paused)
+    const SessionState target = paused ? SessionState::Paused : SessionState::Recording;
+    if (state() == target)
         return;
-    request(Timeline::Action::Pause);
-    state_.store(SessionState::Paused, std::memory_order_release);
-    log().info("paused '{}'", plan_.path.string());
-}
-
-void CaptureSession::resume()
-{
-    if (finalized_ || ended())
-        throw NotRecording("the recording has already ended");
-    if (state() == SessionState::Recording)
-        return;
-    request(Timeline::Action::Resume);
-    state_.store(SessionState::Recording, std::memory_order_release);
-    log().info("resumed '{}'", plan_.path.string());
+    request(paused ? Timeline::Action::Pause : Timeline::Action::Resume);
+    state_.store(target, std::memory_order_release);
+    log().info("{} '{}'", paused ? "paused" : "resumed", plan_.path.string());
 }
 
 void CaptureSession::endBySelf(StopReason reason, std::string message)

@@ -93,8 +93,11 @@ public:
     CaptureSession(const CaptureSession&) = delete;
     CaptureSession& operator=(const CaptureSession&) = delete;
 
-    void pause();
-    void resume();
+    // Pausing leaves the audio captured until resume out of the file. Setting the
+    // state it already has is a no-op.
+    void setPaused(bool paused);
+    void pause() { setPaused(true); }
+    void resume() { setPaused(false); }
     // Ends the recording at the frame being captured now, keeping the tail that
     // is still on its way from the device, and finalizes the file. If the session
     // already ended by itself, returns how it ended.
