@@ -4,6 +4,8 @@
 #include "ExitCode.hpp"
 #include "Output.hpp"
 #include "RecorderProxy.hpp"
+#include "WavRepair.hpp"
+#include "Errors.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -102,6 +104,10 @@ int main(int argc, char** argv)
     status->add_flag("-j,--json", json, "one JSON object with the fields of GetStatus");
     auto* devices = app.add_subcommand("devices", "list the input devices");
     devices->add_flag("-j,--json", json, "one JSON array with the fields of ListDevices");
+    std::vector<std::string> repairFiles;
+    auto* repair = app.add_subcommand(
+        "repair", "fix the header of WAV files whose writer died (sizes from the file length); no daemon needed");
+    repair->add_option("files", repairFiles, "WAV files to repair")->required();
 
     try {
         app.parse(argc, argv);
@@ -116,7 +122,20 @@ int main(int argc, char** argv)
         return recctl::Usage;
     }
 
-    std::string failure;
+    if (repair->parsed()) {
+        // Local work on files: recd need not run, and is not started for it.
+        int rc = recctl::Success;
+        for (const auto& file : repairFiles) {
+            try {
+                fmt::print("{}\n", recd::repairWav(file).describe(file));
+            } catch (const recd::Error& e) {
+                fmt::print(stderr, "recctl: {}\n", e.what());
+                rc = recctl::Failed;
+            }
+        }
+        return rc;
+    }
+
     try {
         auto bus = sdbus::createSessionBusConnection();
         recctl::RecorderProxy recorder(*bus);

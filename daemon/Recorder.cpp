@@ -3,6 +3,7 @@
 #include "AudioSystem.hpp"
 #include "Errors.hpp"
 #include "Log.hpp"
+#include "WavRepair.hpp"
 
 #include <fmt/format.h>
 
@@ -11,8 +12,8 @@
 
 namespace recd {
 
-Recorder::Recorder(Config config, std::function<void()> wake)
-    : config_(std::move(config)), wake_(std::move(wake))
+Recorder::Recorder(Config config, std::function<void()> wake, RecoveryMarker marker)
+    : config_(std::move(config)), wake_(std::move(wake)), marker_(std::move(marker))
 {
 }
 
@@ -96,6 +97,7 @@ std::filesystem::path Recorder::start(RecordingRequest request)
     const AudioSystem audio(config_.engine.api);
     const CapturePlan plan = planCapture(request, audio.devices());
     session_ = std::make_unique<CaptureSession>(plan, config_.engine, wake_);
+    marker_.set(plan.path);
     if (events_) {
         events_->recordingStarted(plan.path, session_->firstSampleUsec());
         events_->stateChanged();
@@ -116,6 +118,7 @@ StopResult Recorder::finalize(bool cancelled)
 {
     StopResult r = cancelled ? session_->cancel() : session_->stop();
     session_.reset();
+    marker_.clear();
     last_ = r;
     if (events_) {
         events_->recordingStopped(r);
@@ -134,6 +137,30 @@ StopResult Recorder::cancel()
 {
     current("cancel");
     return finalize(true);
+}
+
+void Recorder::recoverInterrupted()
+{
+    const auto path = marker_.pending();
+    if (!path)
+        return;
+    StopResult r;
+    r.path = *path;
+    r.reason = StopReason::Recovered;
+    try {
+        const WavRepairReport report = repairWav(*path);
+        r.duration = report.newSeconds();
+        r.frames = report.blockAlign ? report.newDataBytes / report.blockAlign : 0;
+        r.message = report.describe(*path);
+        log().warn("recovered the recording a previous recd was writing when it died: {}", r.message);
+    } catch (const Error& e) {
+        r.message = e.what();
+        log().warn("a previous recd died while writing '{}'; not repaired: {}", path->string(), e.what());
+    }
+    marker_.clear();
+    last_ = r;
+    if (events_)
+        events_->recordingStopped(r);
 }
 
 void Recorder::reapEnded()

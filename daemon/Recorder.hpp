@@ -7,6 +7,7 @@
 #include "CaptureSession.hpp"
 #include "Config.hpp"
 #include "RecordingRequest.hpp"
+#include "RecoveryMarker.hpp"
 
 #include <functional>
 #include <memory>
@@ -34,7 +35,7 @@ class Recorder {
 public:
     // `wake` is called from the writer thread when a recording ends by itself;
     // the owner must then call reapEnded() on the main thread.
-    Recorder(Config config, std::function<void()> wake);
+    Recorder(Config config, std::function<void()> wake, RecoveryMarker marker = RecoveryMarker());
     // Who hears about starts, stops and state changes (the D-Bus adaptor).
     void setEvents(RecorderEvents* events) { events_ = events; }
     ~Recorder();
@@ -56,6 +57,9 @@ public:
 
     // Finalizes a recording that ended by itself (max_duration, device lost, ...).
     void reapEnded();
+    // Repairs the file of a recording a killed predecessor left marked, and
+    // reports it as stopped with reason "recovered". Call once at start-up.
+    void recoverInterrupted();
     void setConfig(Config config) { config_ = std::move(config); }
     const Config& config() const { return config_; }
 
@@ -69,6 +73,7 @@ private:
     std::function<void()> wake_;
     std::unique_ptr<CaptureSession> session_;
     std::optional<StopResult> last_;
+    RecoveryMarker marker_;
 };
 
 } // namespace recd

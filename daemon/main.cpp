@@ -44,8 +44,11 @@ int main(int argc, char** argv)
         log.critical("bad configuration: {}", e.what());
         return 1;
     }
-    // A client that vanishes while we write to it must not kill the daemon.
+    // A client that vanishes while we write to it must not kill the daemon, nor
+    // may a file-size limit (RLIMIT_FSIZE): with SIGXFSZ ignored the write fails
+    // with EFBIG, and the recording ends as io_error with its file finalized.
     std::signal(SIGPIPE, SIG_IGN);
+    std::signal(SIGXFSZ, SIG_IGN);
 
     std::unique_ptr<sdbus::IConnection> bus;
     try {
@@ -76,6 +79,7 @@ int main(int argc, char** argv)
         log.critical("cannot own org.recd.Recorder1 (is another recd running?): {}", e.getMessage());
         return 1;
     }
+    recorder.recoverInterrupted();
     log.info("recd {} ready: {} audio, recordings in {}", RECD_VERSION,
              recd::audioApiName(config.engine.api), config.directory.string());
 

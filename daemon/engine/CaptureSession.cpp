@@ -44,6 +44,7 @@ std::string_view stopReasonName(StopReason r)
     case StopReason::DeviceLost: return "device_lost";
     case StopReason::IoError: return "io_error";
     case StopReason::Error: return "error";
+    case StopReason::Recovered: return "recovered";
     }
     return "error";
 }

@@ -46,7 +46,7 @@ struct EngineSettings {
 enum class SessionState { Recording, Paused, Stopped };
 std::string_view sessionStateName(SessionState s);
 
-enum class StopReason { Requested, MaxDuration, Cancelled, DeviceLost, IoError, Error };
+enum class StopReason { Requested, MaxDuration, Cancelled, DeviceLost, IoError, Error, Recovered };
 std::string_view stopReasonName(StopReason r);
 
 struct SessionStatus {

@@ -20,14 +20,21 @@ namespace {
 // counted globally; each stream compares against the count it saw when opened.
 std::atomic<std::size_t> streamErrors{0};
 
+// RtAudio 5.2 reports a failed read only as a WARNING and then goes on calling
+// the callback with the stale buffer, as fast as it can (measured: after the
+// PulseAudio server was killed, 1 GB of repeated audio in 3 s). A read error is
+// therefore fatal for the stream. ALSA also warns, with other texts, after an
+// overrun it recovered from; those are not failures.
 void onStreamError(RtAudioError::Type type, const std::string& text)
 {
-    if (type == RtAudioError::WARNING || type == RtAudioError::DEBUG_WARNING) {
+    const bool fatal = (type != RtAudioError::WARNING && type != RtAudioError::DEBUG_WARNING) ||
+                       text.find("read error") != std::string::npos;
+    if (!fatal) {
         log().debug("audio: {}", text);
         return;
     }
     streamErrors.fetch_add(1, std::memory_order_relaxed);
-    log().error("audio stream error: {}", text);
+    log().error("audio stream failed: {}", text);
 }
 
 RtAudioFormat rtFormat(SampleFormat f)
@@ -66,6 +73,8 @@ struct CaptureStream::Core {
     std::unique_ptr<RtAudio> audio;
     std::size_t errorsAtOpen = 0;
     bool sawFirstCallback = false; // touched only by the callback
+    std::int64_t startNs = 0;            // likewise
+    std::uint64_t framesDelivered = 0;   // likewise: everything the API handed over
     std::atomic<bool> abandoned{false};
 
     // Published by the callback with a sequence lock: the callback never waits,
@@ -181,7 +190,22 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
     auto& s = *static_cast<Core*>(self);
     if (s.abandoned.load(std::memory_order_relaxed))
         return 2; // abort: nobody reads this stream any more
+    if (streamErrors.load(std::memory_order_relaxed) != s.errorsAtOpen) {
+        s.failed.store(true, std::memory_order_relaxed);
+        return 2; // the buffer is stale: never write it, and stop the stream
+    }
     const std::int64_t now = monotonicNs();
+    // Defence in depth against a back end that loops without reading: a device
+    // cannot deliver more audio than time has passed, plus what it had buffered.
+    // More than a second ahead of real time means the data is not real.
+    if (s.startNs == 0)
+        s.startNs = now;
+    s.framesDelivered += frames;
+    if (s.framesDelivered > static_cast<std::uint64_t>((now - s.startNs) / 1'000'000) * s.format.rate / 1000 +
+                                s.format.rate + 2ULL * s.bufferFrames) {
+        s.failed.store(true, std::memory_order_relaxed);
+        return 2;
+    }
     const std::size_t frameBytes = s.format.frameBytes();
     // RtAudio 5.2 (ALSA and PulseAudio alike) calls the callback before its first
     // read, so the first buffer is the zero-filled initial one, not audio from the

@@ -1,0 +1,31 @@
+#pragma once
+// The mark of a recording in progress: a small JSON file in recd's state
+// directory ($XDG_STATE_HOME/recd, not the user's recordings directory), written
+// when a recording starts and removed once its file is final. A recd that finds
+// it at start-up knows its predecessor died mid-recording and repairs that file.
+// It lives in the state directory rather than $XDG_RUNTIME_DIR because the
+// runtime directory is emptied at reboot, and a power cut is one of the things
+// it must survive.
+
+#include <filesystem>
+#include <optional>
+
+namespace recd {
+
+class RecoveryMarker {
+public:
+    // $XDG_STATE_HOME/recd/recording.json, or ~/.local/state/recd/recording.json
+    static std::filesystem::path defaultPath();
+    explicit RecoveryMarker(std::filesystem::path file = defaultPath()) : file_(std::move(file)) {}
+
+    // Records that `recording` is being written (atomically: write, then rename).
+    void set(const std::filesystem::path& recording);
+    void clear();
+    // The recording a predecessor left marked, if any.
+    std::optional<std::filesystem::path> pending() const;
+
+private:
+    std::filesystem::path file_;
+};
+
+} // namespace recd
