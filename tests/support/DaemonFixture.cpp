@@ -14,7 +14,8 @@ void DaemonTest::startDaemon(const std::string& extraConfig)
     std::ofstream(configPath()) << "directory = \"" << (dir / "rec").string() << "\"\n" << extraConfig;
     daemon = std::make_unique<Child>(std::vector<std::string>{recdBinary(), "--config", configPath().string(),
                                                               "--log-level", "debug"},
-                                     std::map<std::string, std::string>{}, (dir / "recd.log").string());
+                                     std::map<std::string, std::string>{{"XDG_STATE_HOME", (dir / "state").string()}},
+                                     (dir / "recd.log").string());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
         if (!daemon->running())

@@ -1,0 +1,192 @@
+// Nothing lost: what happens to a recording when the machine around it fails.
+// recd is SIGKILLed at random moments, the sound server is killed mid-take, the
+// file system refuses to grow the file, and signals arrive during finalization.
+// Every case checks the audio in the file, and that recd goes on serving.
+
+#include "AudioFile.hpp"
+#include "DaemonFixture.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <random>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace recd::test;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+const std::string rigScript = RIG_SCRIPT;
+
+
+} // namespace
+
+class FaultTest : public DaemonTest {
+protected:
+    nlohmann::json statusJson() { return nlohmann::json::parse(recctl({"status", "--json"}).out); }
+    void expectTone(const std::filesystem::path& path)
+    {
+        const auto a = readAudioFile(path);
+        EXPECT_NEAR(toneFrequency(a.channel(0), a.rate), 440.0, 2.0) << path;
+        EXPECT_NEAR(peakDbfs(a.channel(0)), -6.02, 1.0) << path;
+    }
+};
+
+// SIGKILL (as the OOM killer or a crash would) at 20 random moments. Before any
+// repair the file must open and hold the audio up to within one sync interval
+// (1 s) and one buffer of the kill; after the next recd starts and repairs it,
+// everything written before the kill.
+TEST_F(FaultTest, SigkillAtRandomMomentsLosesAtMostOneSyncInterval)
+{
+    std::mt19937 random(20261124);
+    std::uniform_real_distribution<double> when(0.2, 2.5);
+    constexpr int kills = 20;
+    int survived = 0;
+    double worstBefore = 0, worstAfter = 0;
+    for (int i = 0; i < kills; ++i) {
+        const auto file = dir / fmt::format("kill{}.wav", i);
+        ASSERT_EQ(recctl({"start", file.string()}).exitCode, 0);
+        const auto started = Clock::now();
+        std::this_thread::sleep_for(std::chrono::duration<double>(when(random)));
+        ::kill(daemon->pid(), SIGKILL);
+        const double elapsed = seconds(Clock::now() - started);
+        daemon->wait(2s);
+
+        const auto before = readAudioFile(file); // throws if it does not open
+        const double lossBefore = elapsed - before.duration();
+        worstBefore = std::max(worstBefore, lossBefore);
+        EXPECT_LT(lossBefore, 1.0 + 0.05) << "kill " << i << " after " << elapsed << " s";
+
+        startDaemon(); // finds the mark, repairs the file
+        const auto s = statusJson();
+        EXPECT_EQ(s["last_reason"], "recovered");
+        EXPECT_EQ(s["last_path"], file.string());
+        const auto after = readAudioFile(file);
+        const double lossAfter = elapsed - after.duration();
+        worstAfter = std::max(worstAfter, lossAfter);
+        EXPECT_LT(lossAfter, 0.1) << "kill " << i;
+        EXPECT_GE(after.duration(), before.duration());
+        if (after.frames > 0)
+            EXPECT_NEAR(toneFrequency(after.channel(0), after.rate), 440.0, 2.0);
+        if (lossBefore < 1.05 && lossAfter < 0.1)
+            ++survived;
+    }
+    std::cout << fmt::format("kills survived: {} of {}; worst loss before repair {:.3f} s, after {:.3f} s\n",
+                             survived, kills, worstBefore, worstAfter);
+    RecordProperty("kills_survived", survived);
+    RecordProperty("worst_loss_before_repair_ms", static_cast<int>(worstBefore * 1000));
+    RecordProperty("worst_loss_after_repair_ms", static_cast<int>(worstAfter * 1000));
+}
+
+TEST_F(FaultTest, SoundServerKilledEndsTheTakeAsDeviceLostAndRecdRecordsAgainWhenItReturns)
+{
+    ASSERT_EQ(recctl({"start", "crash.wav"}).exitCode, 0);
+    const auto started = Clock::now();
+    std::this_thread::sleep_for(1s);
+    ASSERT_EQ(run({rigScript, "pulse-kill"}).exitCode, 0);
+    const double elapsed = seconds(Clock::now() - started);
+    std::this_thread::sleep_for(500ms);
+
+    auto s = statusJson();
+    EXPECT_EQ(s["state"], "idle");
+    EXPECT_EQ(s["last_reason"], "device_lost");
+    EXPECT_NE(s["last_message"].get<std::string>().find("failed"), std::string::npos) << s.dump();
+    const auto a = readAudioFile(dir / "crash.wav");
+    EXPECT_NEAR(a.duration(), elapsed, 0.1) << "everything captured, and nothing made up after the crash";
+    EXPECT_TRUE(silentRuns(a.channel(0), 0.01f, 48).empty());
+    expectTone(dir / "crash.wav");
+    EXPECT_EQ(recctl({"stop"}).exitCode, 4);
+
+    const auto down = recctl({"start", "nosound.wav"});
+    EXPECT_EQ(down.exitCode, 1) << "no sound server: refused, with a reason";
+    EXPECT_FALSE(std::filesystem::exists(dir / "nosound.wav"));
+
+    ASSERT_EQ(run({rigScript, "pulse-start"}, {}, 30s).exitCode, 0);
+    const auto again = recctl({"start", "after.wav"});
+    ASSERT_EQ(again.exitCode, 0) << again.err << "\n(recd was not restarted)";
+    std::this_thread::sleep_for(500ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    expectTone(dir / "after.wav");
+    EXPECT_TRUE(daemon->running());
+}
+
+class FileSizeLimitTest : public FaultTest {
+protected:
+    // The daemon runs under RLIMIT_FSIZE, so its writes fail with EFBIG as on a
+    // full disk (prlimit: no root or loop device needed).
+    void SetUp() override { startDaemonUnder({"prlimit", "--fsize=400000"}); }
+    void startDaemonUnder(const std::vector<std::string>& wrapper)
+    {
+        std::ofstream(configPath()) << "directory = \"" << (dir / "rec").string() << "\"\n";
+        std::vector<std::string> argv = wrapper;
+        for (const auto& a : {recdBinary(), std::string("--config"), configPath().string()})
+            argv.push_back(a);
+        daemon = std::make_unique<Child>(argv, std::map<std::string, std::string>{
+                                                   {"XDG_STATE_HOME", (dir / "state").string()}},
+                                         (dir / "recd.log").string());
+        for (int i = 0; i < 200 && run({"busctl", "--user", "status", "org.recd.Recorder1"}).exitCode != 0; ++i)
+            std::this_thread::sleep_for(20ms);
+    }
+};
+
+TEST_F(FileSizeLimitTest, AFullDiskEndsTheTakeAsIoErrorKeepingWhatWasWritten)
+{
+    ASSERT_EQ(recctl({"start", "full.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(3s); // 400 kB hold about 2 s of 48 kHz stereo s16
+    const auto s = statusJson();
+    EXPECT_EQ(s["state"], "idle");
+    EXPECT_EQ(s["last_reason"], "io_error");
+    const std::string message = s["last_message"];
+    EXPECT_NE(message.find((dir / "full.wav").string()), std::string::npos) << message;
+    EXPECT_NE(message.find("File too large"), std::string::npos) << message;
+    const auto a = readAudioFile(dir / "full.wav");
+    EXPECT_GT(a.duration(), 1.9);
+    EXPECT_LE(std::filesystem::file_size(dir / "full.wav"), 400000u);
+    expectTone(dir / "full.wav");
+    // Still serving: a short take fits.
+    ASSERT_EQ(recctl({"start", "small.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(recctl({"stop"}).exitCode, 0);
+    expectTone(dir / "small.wav");
+}
+
+TEST_F(FaultTest, ASecondSigtermDuringFinalizationStillLeavesAValidFile)
+{
+    ASSERT_EQ(recctl({"start", "twice.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(1s);
+    ::kill(daemon->pid(), SIGTERM);
+    ::kill(daemon->pid(), SIGTERM);
+    ::kill(daemon->pid(), SIGINT);
+    EXPECT_EQ(daemon->wait(1s), 0);
+    daemon.reset();
+    const auto a = readAudioFile(dir / "twice.wav");
+    EXPECT_NEAR(a.duration(), 1.0, 0.1);
+    expectTone(dir / "twice.wav");
+}
+
+TEST_F(FaultTest, SighupReloadsTheConfigAndKeepsTheOldOneIfTheNewIsBad)
+{
+    std::ofstream(configPath()) << "directory = \"" << (dir / "other").string() << "\"\n";
+    ::kill(daemon->pid(), SIGHUP);
+    std::this_thread::sleep_for(200ms);
+    auto r = recctl({"start"});
+    ASSERT_EQ(r.exitCode, 0);
+    EXPECT_EQ(std::filesystem::path(r.out.substr(0, r.out.size() - 1)).parent_path(), dir / "other");
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+
+    std::ofstream(configPath()) << "directory = 42\n";
+    ::kill(daemon->pid(), SIGHUP);
+    std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(daemon->running());
+    EXPECT_NE(daemonLog().find("kept the old configuration"), std::string::npos);
+    r = recctl({"start"});
+    ASSERT_EQ(r.exitCode, 0);
+    EXPECT_EQ(std::filesystem::path(r.out.substr(0, r.out.size() - 1)).parent_path(), dir / "other");
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+}
