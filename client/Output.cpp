@@ -60,9 +60,9 @@ std::string formatStatus(const Dict& s)
         out += fmt::format("format:     {} Hz, {} ch, {}\n", num<std::uint32_t>(s, "rate"),
                            num<std::uint32_t>(s, "channels"), str(s, "sample_format"));
         out += fmt::format("file size:  {} bytes\n", num<std::uint64_t>(s, "bytes"));
-        out += fmt::format("dropped:    {} overruns ({} frames), {} input overflows\n",
+        out += fmt::format("dropped:    {} overruns ({} frames), {} input overflows, {} gaps\n",
                            num<std::uint32_t>(s, "overruns"), num<std::uint64_t>(s, "overrun_frames"),
-                           num<std::uint32_t>(s, "input_overflows"));
+                           num<std::uint32_t>(s, "input_overflows"), num<std::uint32_t>(s, "gaps"));
     }
     if (s.count("last_path")) {
         out += fmt::format("last:       {} ({:.3f} s, {}", str(s, "last_path"), num<double>(s, "last_duration"),

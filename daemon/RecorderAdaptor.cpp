@@ -155,6 +155,7 @@ std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
             {"overruns", sdbus::Variant(std::uint32_t{c.overruns})},
             {"overrun_frames", sdbus::Variant(std::uint64_t{c.overrunFrames})},
             {"input_overflows", sdbus::Variant(std::uint32_t{c.inputOverflows})},
+            {"gaps", sdbus::Variant(std::uint32_t{c.gaps})},
             {"bytes", sdbus::Variant(std::uint64_t{c.bytes})},
             {"first_sample_usec", sdbus::Variant(std::uint64_t{s.firstSampleUsec})},
         };

@@ -145,6 +145,10 @@ void CaptureSession::runWriter()
     auto lastSync = std::chrono::steady_clock::now();
     const auto syncEvery = std::chrono::duration<double>(settings_.syncInterval);
     const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
+    const std::int64_t bufferNs =
+        static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
+    std::int64_t lastBufferSeen = stream_->progress().lastBufferNs;
+    std::uint32_t overrunsSeen = 0;
     bool byItself = false;
 
     try {
@@ -182,6 +186,25 @@ void CaptureSession::runWriter()
                 break;
             }
             const CaptureProgress progress = stream_->progress();
+            // A source that pauses delivering (suspended, stalled) leaves a gap in
+            // time that the file cannot show: log where, and count it.
+            if (progress.lastBufferNs != lastBufferSeen) {
+                const std::int64_t between = progress.lastBufferNs - lastBufferSeen;
+                if (between > 3 * bufferNs + 50'000'000) {
+                    gaps_.fetch_add(1, std::memory_order_relaxed);
+                    log().warn("'{}': the device delivered no audio for {} ms, at {:.3f} s in the file",
+                               plan_.path.string(), (between - bufferNs) / 1'000'000,
+                               static_cast<double>(timeline.kept()) / plan_.rate);
+                }
+                lastBufferSeen = progress.lastBufferNs;
+            }
+            if (const std::uint32_t overruns = stream_->overruns(); overruns != overrunsSeen) {
+                log().warn("'{}': the writer fell behind and {} frames were dropped so far ({} times), at {:.3f} s "
+                           "in the file",
+                           plan_.path.string(), stream_->overrunFrames(), overruns,
+                           static_cast<double>(timeline.kept()) / plan_.rate);
+                overrunsSeen = overruns;
+            }
             if (stream_->failed()) {
                 endBySelf(StopReason::DeviceLost, fmt::format("the input device '{}' failed", plan_.device.name));
                 byItself = true;
@@ -278,6 +301,7 @@ SessionStatus CaptureSession::status() const
     s.overruns = stream_->overruns();
     s.overrunFrames = stream_->overrunFrames();
     s.inputOverflows = stream_->inputOverflows();
+    s.gaps = gaps_.load(std::memory_order_relaxed);
     s.bytes = writer_->bytesOnDisk();
     return s;
 }

@@ -62,6 +62,7 @@ struct SessionStatus {
     std::uint32_t overruns = 0;
     std::uint64_t overrunFrames = 0;
     std::uint32_t inputOverflows = 0;
+    std::uint32_t gaps = 0; // times the device stopped delivering for a while (suspended, stalled)
     std::uint64_t bytes = 0;
 };
 
@@ -135,6 +136,7 @@ private:
 
     std::atomic<SessionState> state_{SessionState::Recording};
     std::atomic<std::uint64_t> framesInFile_{0};
+    std::atomic<std::uint32_t> gaps_{0};
     std::atomic<bool> ended_{false};
     StopReason endReason_ = StopReason::Requested; // written by the writer before ended_
     std::string endMessage_;

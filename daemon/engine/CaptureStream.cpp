@@ -148,14 +148,14 @@ void CaptureStream::stop() noexcept
         }
         closed->set_value();
     });
-    if (done.wait_for(std::chrono::seconds(1)) == std::future_status::ready) {
+    if (done.wait_for(std::chrono::milliseconds(500)) == std::future_status::ready) {
         closer.join();
         core->audio.reset();
         return;
     }
     core->abandoned.store(true);
     closer.detach();
-    log().error("the audio device did not stop within 1 s (its read is blocked); abandoned it, leaving {} KiB "
+    log().error("the audio device did not stop within 0.5 s (its read is blocked); abandoned it, leaving {} KiB "
                 "allocated",
                 core->ring.capacity() / 1024);
 }

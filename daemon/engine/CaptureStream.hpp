@@ -42,7 +42,7 @@ public:
     // Stops and closes the stream. A device that delivers nothing can leave
     // RtAudio's thread blocked in a read forever, holding the lock stop needs
     // (seen with RtAudio 5.2's PulseAudio back end on a silent source). So stop
-    // waits at most a second; past that the stream is abandoned: its thread,
+    // waits at most half a second; past that the stream is abandoned: its thread,
     // RtAudio object and ring are left allocated (the callback then does nothing)
     // so that nothing they touch is ever freed under them.
     void stop() noexcept;

@@ -190,3 +190,44 @@ TEST_F(FaultTest, SighupReloadsTheConfigAndKeepsTheOldOneIfTheNewIsBad)
     EXPECT_EQ(std::filesystem::path(r.out.substr(0, r.out.size() - 1)).parent_path(), dir / "other");
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
 }
+
+// Suspending the sound server's source (pactl suspend-sink on the virtual
+// microphone's sink suspends its monitor): a short suspension is a gap that is
+// logged and counted while the take goes on; one past the 2 s watchdog is
+// handled like a lost device, and the take never hangs.
+TEST_F(FaultTest, ASuspendedSourceIsAGapWhenShortAndDeviceLostWhenLong)
+{
+    ASSERT_EQ(recctl({"start", "gap.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(700ms);
+    ASSERT_EQ(run({"pactl", "suspend-sink", "recd_mic", "1"}).exitCode, 0);
+    std::this_thread::sleep_for(700ms);
+    ASSERT_EQ(run({"pactl", "suspend-sink", "recd_mic", "0"}).exitCode, 0);
+    std::this_thread::sleep_for(700ms);
+    auto s = statusJson();
+    EXPECT_EQ(s["state"], "recording");
+    EXPECT_EQ(s["gaps"], 1);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_NE(daemonLog().find("delivered no audio for"), std::string::npos);
+    const auto a = readAudioFile(dir / "gap.wav");
+    EXPECT_NEAR(a.duration(), 1.4, 0.15) << "the suspended time is not in the file";
+    expectTone(dir / "gap.wav");
+
+    ASSERT_EQ(recctl({"start", "long.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(500ms);
+    const auto suspended = Clock::now();
+    ASSERT_EQ(run({"pactl", "suspend-sink", "recd_mic", "1"}).exitCode, 0);
+    while (statusJson()["state"] != "idle" && Clock::now() - suspended < 6s)
+        std::this_thread::sleep_for(50ms);
+    const double detected = seconds(Clock::now() - suspended);
+    ASSERT_EQ(run({"pactl", "suspend-sink", "recd_mic", "0"}).exitCode, 0);
+    s = statusJson();
+    EXPECT_EQ(s["last_reason"], "device_lost");
+    EXPECT_LT(detected, 3.0) << "the 2 s watchdog, plus at most 0.5 s to give up on the blocked stream";
+    EXPECT_NEAR(readAudioFile(dir / "long.wav").duration(), 0.5, 0.1);
+    std::cout << fmt::format("silent source detected after {:.2f} s\n", detected);
+    // And records again once the source is back.
+    ASSERT_EQ(recctl({"start", "back.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    expectTone(dir / "back.wav");
+}
