@@ -26,9 +26,14 @@ AudioFile readAudioFile(const std::filesystem::path& path)
     a.rate = info.samplerate;
     a.channels = info.channels;
     a.format = info.format;
-    a.samples.resize(static_cast<std::size_t>(info.frames * info.channels));
-    a.frames = sf_readf_float(f, a.samples.data(), info.frames);
-    a.samples.resize(static_cast<std::size_t>(a.frames * info.channels));
+    // Read to the end in chunks rather than trusting info.frames: a stream whose
+    // writer died (a FLAC file with no total in STREAMINFO) reports an unknown,
+    // huge length.
+    std::vector<float> chunk(static_cast<std::size_t>(4096 * info.channels));
+    for (sf_count_t n; (n = sf_readf_float(f, chunk.data(), 4096)) > 0;) {
+        a.samples.insert(a.samples.end(), chunk.begin(), chunk.begin() + n * info.channels);
+        a.frames += n;
+    }
     sf_close(f);
     return a;
 }
