@@ -72,8 +72,9 @@ TEST_F(FaultTest, SigkillAtRandomMomentsLosesAtMostOneSyncInterval)
         worstAfter = std::max(worstAfter, lossAfter);
         EXPECT_LT(lossAfter, 0.1) << "kill " << i;
         EXPECT_GE(after.duration(), before.duration());
-        if (after.frames > 0)
+        if (after.frames > 0) {
             EXPECT_NEAR(toneFrequency(after.channel(0), after.rate), 440.0, 2.0);
+        }
         if (lossBefore < 1.05 && lossAfter < 0.1)
             ++survived;
     }

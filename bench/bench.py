@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""recd side by side with arecord and parecord, on the rig (run by bench/run).
+
+Prints one table (figure, recd, arecord, parecord, ratio, target, met?) and
+writes it as JSON to bench/results/latest.json. Timings are measured here and
+never asserted by tests.
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("RECD_BUILD_DIR", os.path.join(ROOT, "build"))
+RECD = os.path.join(BUILD, "daemon", "recd")
+RECCTL = os.path.join(BUILD, "client", "recctl")
+ANALYZE = os.path.join(BUILD, "tests", "recd-analyze")
+LONG = "--long" in sys.argv
+TICK = os.sysconf("SC_CLK_TCK")
+FORMAT = ["--rate", "48000", "--channels", "2", "--format", "s16"]
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def wakeups(pid):
+    """Context switches of every thread: each is the thread waking up."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            text = f.read()
+        total += sum(int(x) for x in re.findall(r"ctxt_switches:\s+(\d+)", text))
+    return total
+
+
+def recctl(*args, check=True):
+    r = subprocess.run([RECCTL, *args], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"recctl {' '.join(args)}: {r.stderr.strip()}")
+    return r
+
+
+def daemon_pid():
+    out = subprocess.run(["busctl", "--user", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", "org.recd.Recorder1"],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.split()[1])
+
+
+def duration_of(path):
+    out = subprocess.run([ANALYZE, path], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"duration:\s+([\d.]+)", out).group(1))
+
+
+def pct(values, p):
+    v = sorted(values)
+    k = (len(v) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def ensure_daemon():
+    recctl("status")  # activates recd if it is not running
+    return daemon_pid()
+
+
+def run_tools(seconds, work, tag, stress=False):
+    """arecord and parecord for `seconds`; returns their CPU seconds and overruns."""
+    procs = {
+        "arecord": subprocess.Popen(["arecord", "-q", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "2",
+                                     "-d", str(seconds), os.path.join(work, f"arecord-{tag}.wav")],
+                                    stderr=subprocess.PIPE, text=True),
+        "parecord": subprocess.Popen(["parecord", "--rate=48000", "--channels=2", "--format=s16le",
+                                      "--file-format=wav", os.path.join(work, f"parecord-{tag}.wav")],
+                                     stderr=subprocess.PIPE, text=True),
+    }
+    return procs
+
+
+def finish_tools(procs, seconds):
+    out = {}
+    deadline = time.monotonic() + seconds
+    cpu = {}
+    while time.monotonic() < deadline:
+        for name, p in procs.items():
+            if p.poll() is None:
+                try:
+                    cpu[name] = cpu_seconds(p.pid)
+                except OSError:
+                    pass
+        time.sleep(0.5)
+    procs["parecord"].terminate()
+    for name, p in procs.items():
+        _, err = p.communicate(timeout=30)
+        out[name] = {"cpu": cpu.get(name, 0.0), "overruns": err.count("overrun")}
+    return out
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="recd-bench.")
+    results = []
+
+    def row(figure, recd, arecord=None, parecord=None, target="", met=None, unit=""):
+        ratio = (recd / arecord) if (arecord not in (None, 0) and recd is not None) else None
+        results.append({"figure": figure, "unit": unit, "recd": recd, "arecord": arecord, "parecord": parecord,
+                        "ratio": ratio, "target": target, "met": met})
+
+    # 6 first, while nothing has run yet: idle cost with no recording, pre_roll 0.
+    pid = ensure_daemon()
+    time.sleep(1)
+    c0, w0 = cpu_seconds(pid), wakeups(pid)
+    time.sleep(60)
+    c1, w1 = cpu_seconds(pid), wakeups(pid)
+    row("idle CPU over 60 s", c1 - c0, unit="s", target="~0")
+    row("idle wakeups per second", (w1 - w0) / 60, unit="/s", target="0 from recd's timers", met=(w1 - w0) == 0)
+
+    # 1. CPU per recorded hour: a 60 s take each, at the same time, same source.
+    take = 60
+    procs = run_tools(take, work, "cpu")
+    c0 = cpu_seconds(pid)
+    recctl("start", os.path.join(work, "recd-cpu.wav"), *FORMAT)
+    tools = finish_tools(procs, take)
+    recctl("stop")
+    recd_cpu = cpu_seconds(pid) - c0
+    per_hour = lambda s: s * 3600 / take
+    row("CPU seconds per recorded hour", per_hour(recd_cpu), per_hour(tools["arecord"]["cpu"]),
+        per_hour(tools["parecord"]["cpu"]), "<= 1.25x arecord",
+        per_hour(recd_cpu) <= 1.25 * per_hour(tools["arecord"]["cpu"]), "s")
+
+    # 3. Command latency with a warm daemon: 50 start/stop pairs.
+    starts, stops = [], []
+    for i in range(50):
+        path = os.path.join(work, f"lat{i}.wav")
+        t0 = time.monotonic()
+        recctl("start", path, *FORMAT)
+        t1 = time.monotonic()
+        time.sleep(0.05)
+        t2 = time.monotonic()
+        recctl("stop")
+        t3 = time.monotonic()
+        starts.append((t1 - t0) * 1000)
+        stops.append((t3 - t2) * 1000)
+        os.unlink(path)
+    row("recctl start, warm: median", statistics.median(starts), unit="ms", target="< 15 ms",
+        met=statistics.median(starts) < 15)
+    row("recctl start, warm: p95", pct(starts, 95), unit="ms")
+    row("recctl stop, warm: median", statistics.median(stops), unit="ms", target="< 15 ms",
+        met=statistics.median(stops) < 15)
+    row("recctl stop, warm: p95", pct(stops, 95), unit="ms")
+
+    # Cold start: no daemon; D-Bus activation starts it.
+    cold = []
+    for i in range(5):
+        os.kill(daemon_pid(), 15)
+        while recctl("status", check=False).returncode == 0 and subprocess.run(
+                ["busctl", "--user", "status", "org.recd.Recorder1"], capture_output=True).returncode == 0:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        path = os.path.join(work, f"cold{i}.wav")
+        t0 = time.monotonic()
+        recctl("start", path, *FORMAT)
+        cold.append((time.monotonic() - t0) * 1000)
+        recctl("stop")
+    row("recctl start, cold (activation): median of 5", statistics.median(cold), unit="ms", target="< 250 ms",
+        met=statistics.median(cold) < 250)
+    pid = daemon_pid()
+
+    # 4. Alignment: |file duration - wall time between start returning and stop being called|.
+    errors = []
+    for i in range(20):
+        path = os.path.join(work, f"align{i}.wav")
+        recctl("start", path, *FORMAT)
+        t0 = time.monotonic()
+        time.sleep(0.5 + (i % 5) * 0.2)
+        t1 = time.monotonic()
+        recctl("stop")
+        errors.append(abs(duration_of(path) - (t1 - t0)) * 1000)
+    row("alignment |file - wall|: p95 of 20", pct(errors, 95), unit="ms", target="< 25 ms", met=pct(errors, 95) < 25)
+    row("alignment |file - wall|: median", statistics.median(errors), unit="ms")
+
+    # 2 and 5. A long take under load: RSS after 1 and 3 (10 with --long) minutes,
+    # and overruns while stress-ng loads the machine, recd and arecord side by side.
+    minutes = 10 if LONG else 3
+    stress_s = max(300, minutes * 60)
+    stress = subprocess.Popen(["stress-ng", "--cpu", "2", "--io", "1", "--hdd", "1", "--timeout", f"{stress_s}s",
+                               "--quiet", "--temp-path", work], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = {"arecord": subprocess.Popen(["arecord", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "2",
+                                          "-d", str(stress_s), os.path.join(work, "arecord-stress.wav")],
+                                         stderr=subprocess.PIPE, text=True)}
+    recctl("start", os.path.join(work, "recd-stress.wav"), *FORMAT)
+    t0 = time.monotonic()
+    rss = {}
+    for mark in sorted({1, 3, minutes}):
+        while time.monotonic() - t0 < mark * 60:
+            time.sleep(1)
+        rss[mark] = rss_kib(pid)
+    while time.monotonic() - t0 < stress_s:
+        time.sleep(1)
+    status = json.loads(recctl("status", "--json").stdout)
+    recctl("stop")
+    stress.wait()
+    _, err = procs["arecord"].communicate(timeout=60)
+    row(f"RSS after 1 min", rss[1], unit="KiB")
+    row(f"RSS after {minutes} min", rss[minutes], unit="KiB")
+    growth = (rss[minutes] - rss[1]) / 1024
+    row(f"RSS growth 1 -> {minutes} min", growth, unit="MiB", target="< 1 MiB", met=growth < 1)
+    drops = status["overruns"] + status["input_overflows"]
+    row(f"overruns + input overflows, {stress_s // 60} min under stress-ng", drops, err.count("overrun"),
+        target="recd 0", met=drops == 0, unit="")
+
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def show(results, machine):
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return f"{v:.3f}" if isinstance(v, float) and abs(v) < 10 else (f"{v:.1f}" if isinstance(v, float) else str(v))
+    head = ["figure", "unit", "recd", "arecord", "parecord", "ratio", "target", "met?"]
+    rows = [[r["figure"], r["unit"], fmt(r["recd"]), fmt(r["arecord"]), fmt(r["parecord"]), fmt(r["ratio"]),
+             r["target"], fmt(r["met"]) if r["met"] is not None else ""] for r in results]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
+    return "\n".join(out) + f"\n\nMachine: {machine}\n"
+
+
+if __name__ == "__main__":
+    machine = f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, " \
+              f"{os.uname().sysname} {os.uname().release}; {'long' if LONG else 'quick'} mode"
+    results = main()
+    table = show(results, machine)
+    print(table)
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results", "latest.json"), "w") as f:
+        json.dump({"machine": machine, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "figures": results}, f, indent=2)
+    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+        f.write("# Benchmark results\n\nThe last run of `bench/run` (see README, Benchmarks).\n\n" + table)
