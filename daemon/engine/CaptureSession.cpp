@@ -163,6 +163,8 @@ void CaptureSession::runWriter()
             auto region = ring.readRegion();
             if (!region.empty()) {
                 const std::uint64_t frames = region.size() / frameBytes;
+                if (settings_.beforeWrite)
+                    settings_.beforeWrite(timeline.kept());
                 for (const auto& run : timeline.select(consumed, frames))
                     writer_->write(region.data() + run.offset * frameBytes, run.frames);
                 ring.consume(frames * frameBytes);

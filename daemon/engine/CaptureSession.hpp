@@ -41,6 +41,10 @@ struct EngineSettings {
     // A running device that delivers nothing for this long is treated as lost.
     std::chrono::milliseconds silentDeviceTimeout{2000};
     mode_t fileMode = 0600;
+    // Called on the writer thread before each write, with the frames in the file
+    // so far. For tests only: a disk that stalls for seconds on cue cannot be
+    // produced in a container, so a test stalls the writer here instead.
+    std::function<void(std::uint64_t framesInFile)> beforeWrite;
 };
 
 enum class SessionState { Recording, Paused, Stopped };

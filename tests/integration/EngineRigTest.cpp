@@ -236,3 +236,83 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(BothApis, EngineRig, ::testing::Values(AudioApi::Pulse, AudioApi::Alsa),
                          [](const auto& info) { return std::string(audioApiName(info.param)); });
+
+// On a rig playing the sample-counter signal (tests/rig --signal counter), every
+// frame carries its own index, so frames lost or doubled are counted exactly.
+class Counter : public ::testing::Test {
+protected:
+    TempDir dir;
+    EngineSettings settings;
+
+    CapturePlan plan(const std::string& name)
+    {
+        RecordingRequest r;
+        r.path = dir / name;
+        return planCapture(r, AudioSystem(settings.api).devices());
+    }
+};
+
+TEST_F(Counter, EveryFrameArrivesOnceAndInOrder)
+{
+    CaptureSession session(plan("count.wav"), settings);
+    std::this_thread::sleep_for(2s);
+    const StopResult r = session.stop();
+    const auto c = test::checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(c.lost, 0);
+    EXPECT_EQ(c.duplicated, 0);
+    EXPECT_EQ(c.lastIndex - c.firstIndex + 1, static_cast<std::int64_t>(r.frames));
+}
+
+TEST_F(Counter, PauseCutsOutExactlyThePausedFrames)
+{
+    CaptureSession session(plan("pause.wav"), settings);
+    std::this_thread::sleep_for(500ms);
+    session.pause();
+    std::this_thread::sleep_for(500ms);
+    session.resume();
+    std::this_thread::sleep_for(500ms);
+    const auto c = test::checkCounter(readAudioFile(session.stop().path));
+    ASSERT_EQ(c.jumps.size(), 1u) << "one cut, at the pause";
+    EXPECT_NEAR(static_cast<double>(c.jumps[0].second) / 48000, 0.5, 0.06) << "the paused half second";
+    EXPECT_EQ(c.duplicated, 0);
+}
+
+// A writer (disk) stalled for 3 s with a 10 s ring loses nothing.
+TEST_F(Counter, AStalledWriterShorterThanTheRingLosesNothing)
+{
+    std::atomic<bool> stalled{false};
+    settings.beforeWrite = [&](std::uint64_t framesInFile) {
+        if (framesInFile > 24000 && !stalled.exchange(true))
+            std::this_thread::sleep_for(3s);
+    };
+    CaptureSession session(plan("stall.wav"), settings);
+    std::this_thread::sleep_for(4500ms);
+    const StopResult r = session.stop();
+    EXPECT_TRUE(stalled);
+    const auto c = test::checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(c.lost, 0);
+    EXPECT_EQ(c.duplicated, 0);
+    EXPECT_EQ(session.status().overruns, 0u);
+    EXPECT_NEAR(static_cast<double>(r.frames) / 48000, 4.5, 0.1);
+}
+
+// A stall longer than the ring: the audio that did not fit is dropped, and the
+// overrun count says exactly how much.
+TEST_F(Counter, AStallLongerThanTheRingDropsExactlyWhatItCounts)
+{
+    settings.ringSeconds = 1.0;
+    std::atomic<bool> stalled{false};
+    settings.beforeWrite = [&](std::uint64_t framesInFile) {
+        if (framesInFile > 24000 && !stalled.exchange(true))
+            std::this_thread::sleep_for(2500ms);
+    };
+    CaptureSession session(plan("overrun.wav"), settings);
+    std::this_thread::sleep_for(4s);
+    const StopResult r = session.stop();
+    const auto status = session.status();
+    const auto c = test::checkCounter(readAudioFile(r.path));
+    EXPECT_GT(status.overruns, 0u);
+    EXPECT_EQ(c.lost, static_cast<std::int64_t>(status.overrunFrames)) << "every dropped frame is counted";
+    EXPECT_EQ(c.duplicated, 0);
+    EXPECT_NEAR(static_cast<double>(c.lost) / 48000, 1.5, 0.3);
+}

@@ -89,4 +89,30 @@ std::vector<std::int64_t> silentRuns(const std::vector<float>& x, float threshol
     return out;
 }
 
+CounterCheck checkCounter(const AudioFile& a)
+{
+    CounterCheck c;
+    if (a.channels < 2)
+        return c;
+    auto word = [](float v) { return static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lround(v * 32768.0f))); };
+    for (std::int64_t f = 0; f < a.frames; ++f) {
+        const auto i = static_cast<std::size_t>(f * a.channels);
+        const std::int64_t index = word(a.samples[i]) | (static_cast<std::int64_t>(word(a.samples[i + 1])) << 16);
+        if (f == 0) {
+            c.firstIndex = index;
+        } else {
+            const std::int64_t step = index - c.lastIndex;
+            if (step != 1) {
+                c.jumps.emplace_back(f, step);
+                if (step > 1)
+                    c.lost += step - 1;
+                else
+                    c.duplicated += 1 - step;
+            }
+        }
+        c.lastIndex = index;
+    }
+    return c;
+}
+
 } // namespace recd::test

@@ -32,4 +32,15 @@ double rmsDbfs(const std::vector<float>& mono);
 // (absolute) begins: gaps in a tone, e.g. from lost audio.
 std::vector<std::int64_t> silentRuns(const std::vector<float>& mono, float threshold, std::int64_t minFrames);
 
+// A recording of the rig's sample-counter signal (tests/counter-signal): each
+// frame holds its own index, so continuity can be checked to the frame.
+struct CounterCheck {
+    std::int64_t firstIndex = -1;
+    std::int64_t lastIndex = -1;
+    std::int64_t lost = 0;       // frames skipped over by forward jumps
+    std::int64_t duplicated = 0; // frames repeated or out of order
+    std::vector<std::pair<std::int64_t, std::int64_t>> jumps; // (frame in file, index step) where step != 1
+};
+CounterCheck checkCounter(const AudioFile& a);
+
 } // namespace recd::test
