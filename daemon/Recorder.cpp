@@ -94,9 +94,14 @@ std::filesystem::path Recorder::start(RecordingRequest request)
             request.sampleFormat = config_.sampleFormat;
     }
 
+    const auto t0 = std::chrono::steady_clock::now();
     const AudioSystem audio(config_.engine.api);
     const CapturePlan plan = planCapture(request, audio.devices());
+    const auto t1 = std::chrono::steady_clock::now();
     session_ = std::make_unique<CaptureSession>(plan, config_.engine, wake_);
+    using ms = std::chrono::duration<double, std::milli>;
+    log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", ms(t1 - t0).count(),
+                ms(std::chrono::steady_clock::now() - t1).count());
     marker_.set(plan.path);
     if (events_) {
         events_->recordingStarted(plan.path, session_->firstSampleUsec());

@@ -56,6 +56,7 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
     const auto ringFrames = static_cast<std::size_t>(std::ceil(settings.ringSeconds * plan.rate));
     stream_ = std::make_unique<CaptureStream>(settings.api, plan.device, format, settings.bufferFrames,
                                               std::max<std::size_t>(ringFrames, 4 * settings.bufferFrames));
+    const std::int64_t openedNs = monotonicNs();
     stream_->start();
 
     // "Started" must mean "capturing": wait for the first buffer, so a caller that
@@ -74,6 +75,7 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
     }
     const std::int64_t bufferNs =
         static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan.rate);
+    log().debug("first buffer {:.1f} ms after the stream was opened", (progress.firstBufferNs - openedNs) / 1e6);
     const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.firstBufferNs) - bufferNs;
     firstSampleUsec_ = static_cast<std::uint64_t>(firstSampleNs / 1000);
 
