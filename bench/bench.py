@@ -165,8 +165,9 @@ def main():
     cold = []
     for i in range(5):
         os.kill(daemon_pid(), 15)
-        while recctl("status", check=False).returncode == 0 and subprocess.run(
-                ["busctl", "--user", "status", "org.recd.Recorder1"], capture_output=True).returncode == 0:
+        # busctl status asks the bus, which does not activate; recctl would.
+        while subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"],
+                             capture_output=True).returncode == 0:
             time.sleep(0.05)
         time.sleep(0.2)
         path = os.path.join(work, f"cold{i}.wav")

@@ -24,6 +24,7 @@ struct StartFlags {
     std::optional<std::uint32_t> channels;
     std::string format;
     std::optional<double> maxDuration;
+    std::optional<double> reconnect;
     bool overwrite = false;
 
     void addTo(CLI::App& cmd)
@@ -37,6 +38,8 @@ struct StartFlags {
         cmd.add_option("-f,--format", format, "sample format: s16, s24, s32 or f32 (WAV: all; FLAC: s16, s24)")
             ->check(CLI::IsMember({"s16", "s24", "s32", "f32"}));
         cmd.add_option("-m,--max-duration", maxDuration, "stop by itself after this many seconds, keeping the file");
+        cmd.add_option("--reconnect", reconnect,
+                       "if the device is lost, wait this many seconds for it to return and go on in the same file");
         cmd.add_flag("--overwrite", overwrite, "replace an existing file");
     }
 
@@ -60,6 +63,8 @@ struct StartFlags {
             o["sample_format"] = sdbus::Variant(format);
         if (maxDuration)
             o["max_duration"] = sdbus::Variant(*maxDuration);
+        if (reconnect)
+            o["reconnect"] = sdbus::Variant(*reconnect);
         if (overwrite)
             o["overwrite"] = sdbus::Variant(true);
         return o;

@@ -12,7 +12,8 @@ namespace recd {
 
 namespace {
 
-const std::set<std::string> optionKeys{"device", "rate", "channels", "sample_format", "max_duration", "overwrite"};
+const std::set<std::string> optionKeys{"device",       "rate",      "channels", "sample_format",
+                                       "max_duration", "reconnect", "overwrite"};
 
 template <class T>
 T optionValue(const std::string& key, const sdbus::Variant& v, const char* type)
@@ -46,6 +47,8 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
                                                   allSampleFormatNames()));
         } else if (key == "max_duration") {
             r.maxDuration = optionValue<double>(key, value, "seconds");
+        } else if (key == "reconnect") {
+            r.reconnect = optionValue<double>(key, value, "seconds");
         } else if (key == "overwrite") {
             r.overwrite = optionValue<bool>(key, value, "true or false");
         } else {

@@ -52,30 +52,10 @@ std::string_view stopReasonName(StopReason r)
 CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded)
     : plan_(plan), settings_(settings), onEnded_(std::move(onEnded))
 {
-    const CaptureFormat format{plan.rate, plan.channels, plan.sampleFormat};
-    const auto ringFrames = static_cast<std::size_t>(std::ceil(settings.ringSeconds * plan.rate));
-    stream_ = std::make_unique<CaptureStream>(settings.api, plan.device, format, settings.bufferFrames,
-                                              std::max<std::size_t>(ringFrames, 4 * settings.bufferFrames));
-    const std::int64_t openedNs = monotonicNs();
-    stream_->start();
-
-    // "Started" must mean "capturing": wait for the first buffer, so a caller that
-    // starts talking when start returns is heard from the first word.
-    const std::int64_t deadline = monotonicNs() + settings.firstBufferTimeout.count() * 1'000'000;
-    CaptureProgress progress = stream_->progress();
-    while (progress.framesPushed == 0 && !stream_->failed() && monotonicNs() < deadline) {
-        std::this_thread::sleep_for(std::chrono::microseconds(500));
-        progress = stream_->progress();
-    }
-    if (progress.framesPushed == 0) {
-        stream_->stop();
-        throw DeviceLost(fmt::format("no audio arrived from '{}' within {} ms; the device may be suspended, "
-                                     "muted at the server, or gone",
-                                     plan.device.name, settings.firstBufferTimeout.count()));
-    }
+    stream_ = openStream();
+    const CaptureProgress progress = stream_->progress();
     const std::int64_t bufferNs =
         static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan.rate);
-    log().debug("first buffer {:.1f} ms after the stream was opened", (progress.firstBufferNs - openedNs) / 1e6);
     const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.firstBufferNs) - bufferNs;
     firstSampleUsec_ = static_cast<std::uint64_t>(firstSampleNs / 1000);
 
@@ -92,6 +72,78 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
                plan.channels, sampleFormatName(plan.sampleFormat));
 }
 
+std::unique_ptr<CaptureStream> CaptureSession::openStream() const
+{
+    const CaptureFormat format{plan_.rate, plan_.channels, plan_.sampleFormat};
+    const auto ringFrames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
+    auto stream = std::make_unique<CaptureStream>(settings_.api, plan_.device, format, settings_.bufferFrames,
+                                                  std::max<std::size_t>(ringFrames, 4 * settings_.bufferFrames));
+    const std::int64_t openedNs = monotonicNs();
+    stream->start();
+
+    // "Started" must mean "capturing": wait for the first buffer, so a caller that
+    // starts talking when start returns is heard from the first word.
+    const std::int64_t deadline = openedNs + settings_.firstBufferTimeout.count() * 1'000'000;
+    CaptureProgress progress = stream->progress();
+    while (progress.framesPushed == 0 && !stream->failed() && monotonicNs() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+        progress = stream->progress();
+    }
+    if (progress.framesPushed == 0) {
+        stream->stop();
+        throw DeviceLost(fmt::format("no audio arrived from '{}' within {} ms; the device may be suspended, "
+                                     "muted at the server, or gone",
+                                     plan_.device.name, settings_.firstBufferTimeout.count()));
+    }
+    log().debug("first buffer {:.1f} ms after the stream was opened", (progress.firstBufferNs - openedNs) / 1e6);
+    return stream;
+}
+
+bool CaptureSession::stopPending()
+{
+    std::lock_guard lock(marksMutex_);
+    for (const auto& [action, position] : marks_)
+        if (action == Timeline::Action::Stop)
+            return true;
+    return false;
+}
+
+bool CaptureSession::reconnect(std::uint64_t consumed)
+{
+    log().warn("'{}': lost the input device '{}'; waiting up to {:.1f} s for it to return", plan_.path.string(),
+               plan_.device.name, plan_.reconnectSeconds);
+    // The lost stream stays current (status() reads its counters) until a new
+    // one replaces it.
+    stream_->stop();
+    const std::int64_t lostAt = monotonicNs();
+    const std::int64_t deadline = lostAt + static_cast<std::int64_t>(plan_.reconnectSeconds * 1e9);
+    while (monotonicNs() < deadline && !stopPending()) {
+        try {
+            // The same device, by id, as the audio system lists it now.
+            const auto devices = AudioSystem(settings_.api).devices();
+            const auto it = std::find_if(devices.begin(), devices.end(),
+                                         [&](const DeviceInfo& d) { return d.id == plan_.device.id; });
+            if (it != devices.end()) {
+                plan_.device.index = it->index; // indexes change as devices come and go
+                auto stream = openStream();
+                std::lock_guard lock(streamMutex_);
+                streamBase_.store(consumed);
+                lostStreams_.push_back(std::move(stream_));
+                stream_ = std::move(stream);
+                gaps_.fetch_add(1, std::memory_order_relaxed);
+                log().warn("'{}': the input device is back after {:.1f} s; recording goes on at {:.3f} s in the file",
+                           plan_.path.string(), (monotonicNs() - lostAt) / 1e9,
+                           static_cast<double>(framesInFile_.load()) / plan_.rate);
+                return true;
+            }
+        } catch (const Error& e) {
+            log().debug("reconnecting: {}", e.what());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+}
+
 CaptureSession::~CaptureSession()
 {
     if (!finalized_) {
@@ -105,13 +157,19 @@ CaptureSession::~CaptureSession()
 
 void CaptureSession::request(Timeline::Action action)
 {
-    const std::uint64_t position = stream_->positionNow();
+    std::uint64_t local, pushed;
+    {
+        std::lock_guard streamLock(streamMutex_);
+        local = stream_ ? stream_->positionNow() : 0;
+        pushed = stream_ ? stream_->progress().framesPushed : 0;
+    }
+    const std::uint64_t position = streamBase_.load() + local;
     std::lock_guard lock(marksMutex_);
     marks_.emplace_back(action, position);
     if (action == Timeline::Action::Stop) {
         // Wait for the frames in flight, plus slack for a late buffer; past that
         // the device is not delivering and the file ends where capture got to.
-        const std::uint64_t inFlight = position - std::min(position, stream_->progress().framesPushed);
+        const std::uint64_t inFlight = local - std::min(local, pushed);
         stopDeadlineNs_ = monotonicNs() + static_cast<std::int64_t>(inFlight * 1'000'000'000 / plan_.rate) +
                           250'000'000;
     }
@@ -141,7 +199,7 @@ void CaptureSession::runWriter()
     if (plan_.maxFrames)
         timeline.limit(*plan_.maxFrames);
     const std::size_t frameBytes = stream_->format().frameBytes();
-    RingBuffer& ring = stream_->ring();
+    RingBuffer* ring = &stream_->ring();
     std::uint64_t consumed = 0;
     std::int64_t stopDeadline = 0;
     auto lastSync = std::chrono::steady_clock::now();
@@ -162,14 +220,14 @@ void CaptureSession::runWriter()
                 marks_.clear();
                 stopDeadline = stopDeadlineNs_;
             }
-            auto region = ring.readRegion();
+            auto region = ring->readRegion();
             if (!region.empty()) {
                 const std::uint64_t frames = region.size() / frameBytes;
                 if (settings_.beforeWrite)
                     settings_.beforeWrite(timeline.kept());
                 for (const auto& run : timeline.select(consumed, frames))
                     writer_->write(region.data() + run.offset * frameBytes, run.frames);
-                ring.consume(frames * frameBytes);
+                ring->consume(frames * frameBytes);
                 consumed += frames;
                 framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
             }
@@ -209,15 +267,24 @@ void CaptureSession::runWriter()
                            static_cast<double>(timeline.kept()) / plan_.rate);
                 overrunsSeen = overruns;
             }
-            if (stream_->failed()) {
-                endBySelf(StopReason::DeviceLost, fmt::format("the input device '{}' failed", plan_.device.name));
-                byItself = true;
-                break;
-            }
-            if (now - progress.lastBufferNs > silentNs) {
+            const bool failed = stream_->failed();
+            if (failed || now - progress.lastBufferNs > silentNs) {
+                if (plan_.reconnectSeconds > 0 && reconnect(consumed)) {
+                    ring = &stream_->ring();
+                    lastBufferSeen = stream_->progress().lastBufferNs;
+                    overrunsSeen = 0;
+                    continue;
+                }
+                if (plan_.reconnectSeconds > 0 && stopPending()) {
+                    timeline.stopNow(consumed);
+                    break;
+                }
                 endBySelf(StopReason::DeviceLost,
-                          fmt::format("the input device '{}' delivered no audio for {} ms", plan_.device.name,
-                                      settings_.silentDeviceTimeout.count()));
+                          failed ? fmt::format("the input device '{}' failed{}", plan_.device.name,
+                                               plan_.reconnectSeconds > 0 ? " and did not come back" : "")
+                                 : fmt::format("the input device '{}' delivered no audio for {} ms{}",
+                                               plan_.device.name, settings_.silentDeviceTimeout.count(),
+                                               plan_.reconnectSeconds > 0 ? " and did not come back" : ""));
                 byItself = true;
                 break;
             }
@@ -302,9 +369,16 @@ SessionStatus CaptureSession::status() const
     s.sampleFormat = plan_.sampleFormat;
     s.frames = frames();
     s.duration = duration();
+    std::lock_guard lock(streamMutex_);
+    // Every stream of the take counts, the ones lost before a reconnect too.
     s.overruns = stream_->overruns();
     s.overrunFrames = stream_->overrunFrames();
     s.inputOverflows = stream_->inputOverflows();
+    for (const auto& lost : lostStreams_) {
+        s.overruns += lost->overruns();
+        s.overrunFrames += lost->overrunFrames();
+        s.inputOverflows += lost->inputOverflows();
+    }
     s.gaps = gaps_.load(std::memory_order_relaxed);
     s.bytes = writer_->bytesOnDisk();
     return s;

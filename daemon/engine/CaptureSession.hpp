@@ -126,12 +126,24 @@ public:
 private:
     void request(Timeline::Action action);
     void runWriter();
+    // Opens the plan's device and waits for its first buffer; throws DeviceLost.
+    std::unique_ptr<CaptureStream> openStream() const;
+    // After the device was lost: waits up to plan.reconnectSeconds for it to
+    // return and swaps in a new stream. False if it did not, or a stop came first.
+    bool reconnect(std::uint64_t consumed);
+    bool stopPending();
     void endBySelf(StopReason reason, std::string message);
 
     CapturePlan plan_;
     EngineSettings settings_;
     EndedNotifier onEnded_;
+    // Swapped by the writer thread when it reconnects; other threads read it
+    // under streamMutex_. Frames of the current stream are numbered from
+    // streamBase_ on the session's capture timeline.
     std::unique_ptr<CaptureStream> stream_;
+    std::vector<std::unique_ptr<CaptureStream>> lostStreams_;
+    mutable std::mutex streamMutex_;
+    std::atomic<std::uint64_t> streamBase_{0};
     std::unique_ptr<SoundFileWriter> writer_;
     std::thread writerThread_;
     std::uint64_t firstSampleUsec_ = 0;

@@ -71,8 +71,14 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
         throw InvalidArgument(fmt::format("max_duration {} is out of range; give seconds above 0 (up to a year)",
                                           *request.maxDuration));
 
+    if (request.reconnect && !(std::isfinite(*request.reconnect) && *request.reconnect >= 0 &&
+                               *request.reconnect <= 3600))
+        throw InvalidArgument(fmt::format("reconnect {} is out of range; give seconds from 0 to 3600",
+                                          *request.reconnect));
+
     CapturePlan plan;
     plan.path = request.path;
+    plan.reconnectSeconds = request.reconnect.value_or(0);
     plan.overwrite = request.overwrite;
     plan.container = &containerForPath(request.path);
 

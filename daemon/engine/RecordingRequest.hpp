@@ -19,6 +19,7 @@ struct RecordingRequest {
     std::optional<unsigned> channels;
     std::optional<SampleFormat> sampleFormat;
     std::optional<double> maxDuration; // seconds
+    std::optional<double> reconnect;   // seconds to wait for a lost device to return
     bool overwrite = false;
 };
 
@@ -31,6 +32,7 @@ struct CapturePlan {
     unsigned channels = 0;
     SampleFormat sampleFormat = SampleFormat::S16;
     std::optional<std::uint64_t> maxFrames;
+    double reconnectSeconds = 0; // 0: a lost device ends the recording
     bool overwrite = false;
 };
 

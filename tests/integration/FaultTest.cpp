@@ -232,3 +232,42 @@ TEST_F(FaultTest, ASuspendedSourceIsAGapWhenShortAndDeviceLostWhenLong)
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     expectTone(dir / "back.wav");
 }
+
+// With reconnect, a take survives the sound server's crash and restart: recd
+// waits for the device to come back and goes on writing into the same file.
+TEST_F(FaultTest, ReconnectGoesOnInTheSameFileWhenTheDeviceReturns)
+{
+    ASSERT_EQ(recctl({"start", "survivor.wav", "--reconnect", "20"}).exitCode, 0);
+    std::this_thread::sleep_for(1s);
+    ASSERT_EQ(run({rigScript, "pulse-kill"}).exitCode, 0);
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(statusJson()["state"], "recording") << "waiting for the device, not ended";
+    ASSERT_EQ(run({rigScript, "pulse-start"}, {}, 30s).exitCode, 0);
+    const auto deadline = Clock::now() + 10s;
+    while (statusJson()["gaps"] != 1 && Clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    const double before = statusJson()["duration"];
+    std::this_thread::sleep_for(1s);
+    auto s = statusJson();
+    EXPECT_EQ(s["state"], "recording");
+    EXPECT_EQ(s["gaps"], 1);
+    EXPECT_NEAR(s["duration"].get<double>() - before, 1.0, 0.1) << "recording again";
+    const auto stop = recctl({"stop"});
+    ASSERT_EQ(stop.exitCode, 0) << stop.err;
+    const auto a = readAudioFile(dir / "survivor.wav");
+    EXPECT_GT(a.duration(), 1.9);
+    expectTone(dir / "survivor.wav");
+    EXPECT_NE(daemonLog().find("the input device is back"), std::string::npos);
+
+    // Without it returning in time, the take ends as device_lost after the wait.
+    ASSERT_EQ(recctl({"start", "gone.wav", "--reconnect", "1"}).exitCode, 0);
+    std::this_thread::sleep_for(500ms);
+    ASSERT_EQ(run({rigScript, "pulse-kill"}).exitCode, 0);
+    std::this_thread::sleep_for(2s);
+    s = statusJson();
+    EXPECT_EQ(s["state"], "idle");
+    EXPECT_EQ(s["last_reason"], "device_lost");
+    EXPECT_NE(s["last_message"].get<std::string>().find("did not come back"), std::string::npos) << s.dump();
+    EXPECT_NO_THROW(readAudioFile(dir / "gone.wav"));
+    ASSERT_EQ(run({rigScript, "pulse-start"}, {}, 30s).exitCode, 0);
+}
