@@ -52,7 +52,7 @@ std::string_view stopReasonName(StopReason r)
 CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded)
     : plan_(plan), settings_(settings), onEnded_(std::move(onEnded))
 {
-    stream_ = openStream();
+    stream_ = openStream(plan.device);
     const CaptureProgress progress = stream_->progress();
     const std::int64_t bufferNs =
         static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan.rate);
@@ -72,11 +72,11 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
                plan.channels, sampleFormatName(plan.sampleFormat));
 }
 
-std::unique_ptr<CaptureStream> CaptureSession::openStream() const
+std::unique_ptr<CaptureStream> CaptureSession::openStream(const DeviceInfo& device) const
 {
     const CaptureFormat format{plan_.rate, plan_.channels, plan_.sampleFormat};
     const auto ringFrames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
-    auto stream = std::make_unique<CaptureStream>(settings_.api, plan_.device, format, settings_.bufferFrames,
+    auto stream = std::make_unique<CaptureStream>(settings_.api, device, format, settings_.bufferFrames,
                                                   std::max<std::size_t>(ringFrames, 4 * settings_.bufferFrames));
     const std::int64_t openedNs = monotonicNs();
     stream->start();
@@ -93,7 +93,7 @@ std::unique_ptr<CaptureStream> CaptureSession::openStream() const
         stream->stop();
         throw DeviceLost(fmt::format("no audio arrived from '{}' within {} ms; the device may be suspended, "
                                      "muted at the server, or gone",
-                                     plan_.device.name, settings_.firstBufferTimeout.count()));
+                                     device.name, settings_.firstBufferTimeout.count()));
     }
     log().debug("first buffer {:.1f} ms after the stream was opened", (progress.firstBufferNs - openedNs) / 1e6);
     return stream;
@@ -124,8 +124,7 @@ bool CaptureSession::reconnect(std::uint64_t consumed)
             const auto it = std::find_if(devices.begin(), devices.end(),
                                          [&](const DeviceInfo& d) { return d.id == plan_.device.id; });
             if (it != devices.end()) {
-                plan_.device.index = it->index; // indexes change as devices come and go
-                auto stream = openStream();
+                auto stream = openStream(*it); // its index may have changed as devices came and went
                 std::lock_guard lock(streamMutex_);
                 streamBase_.store(consumed);
                 lostStreams_.push_back(std::move(stream_));

@@ -126,8 +126,9 @@ public:
 private:
     void request(Timeline::Action action);
     void runWriter();
-    // Opens the plan's device and waits for its first buffer; throws DeviceLost.
-    std::unique_ptr<CaptureStream> openStream() const;
+    // Opens the device in the plan's format and waits for its first buffer;
+    // throws DeviceLost.
+    std::unique_ptr<CaptureStream> openStream(const DeviceInfo& device) const;
     // After the device was lost: waits up to plan.reconnectSeconds for it to
     // return and swaps in a new stream. False if it did not, or a stop came first.
     bool reconnect(std::uint64_t consumed);

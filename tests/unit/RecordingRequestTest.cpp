@@ -169,6 +169,18 @@ TEST_F(RecordingRequestTest, MaxDurationMustBePositiveAndFinite)
     }
 }
 
+TEST_F(RecordingRequestTest, ReconnectIsSecondsUpToAnHour)
+{
+    auto r = request("a.wav");
+    EXPECT_EQ(planCapture(r, oneMic()).reconnectSeconds, 0.0) << "off unless asked for";
+    r.reconnect = 30;
+    EXPECT_EQ(planCapture(r, oneMic()).reconnectSeconds, 30.0);
+    for (double bad : {-1.0, 3601.0, std::nan("")}) {
+        r.reconnect = bad;
+        EXPECT_NE(messageOf<InvalidArgument>(r).find("seconds from 0 to 3600"), std::string::npos) << bad;
+    }
+}
+
 TEST_F(RecordingRequestTest, FormatAndContainer)
 {
     auto r = request("a.flac");
