@@ -40,15 +40,26 @@ AudioFile readAudioFile(const std::filesystem::path& path)
 
 double toneFrequency(const std::vector<float>& x, int rate)
 {
+    // Rising zero crossings, counted with hysteresis (the signal must first go
+    // below -10 % of its peak), so the noise a lossy codec adds near zero does
+    // not add crossings; each is placed between samples by interpolation.
+    float peak = 0;
+    for (float v : x)
+        peak = std::max(peak, std::fabs(v));
+    const float arm = -0.1f * peak;
     double first = -1, last = -1;
     long crossings = 0;
+    bool armed = false;
     for (std::size_t i = 1; i < x.size(); ++i) {
-        if (x[i - 1] < 0 && x[i] >= 0) {
+        if (x[i] < arm)
+            armed = true;
+        if (armed && x[i - 1] < 0 && x[i] >= 0) {
             const double t = static_cast<double>(i - 1) + x[i - 1] / (x[i - 1] - x[i]);
             if (first < 0)
                 first = t;
             last = t;
             ++crossings;
+            armed = false;
         }
     }
     if (crossings < 2)
