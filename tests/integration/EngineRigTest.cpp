@@ -208,8 +208,11 @@ TEST_P(EngineFormats, EveryContainerAndFormatOpensAndHoldsTheTone)
     }
     EXPECT_NEAR(a.duration(), result.duration, 0.1) << "lossy codecs pad or trim a little";
     EXPECT_GT(a.duration(), 0.5);
-    // Skip the codec's start-up transient before measuring the tone.
+    // Skip the codec's start-up transient and its ringing at the abrupt end (Opus
+    // overshoots to -4 dBFS in the last 3 ms of a tone cut mid-cycle) before
+    // measuring the tone.
     auto x = a.channel(0);
+    x.erase(x.end() - a.rate / 20, x.end());
     x.erase(x.begin(), x.begin() + a.rate / 10);
     EXPECT_NEAR(test::toneFrequency(x, a.rate), toneHz, 2.0);
     EXPECT_NEAR(test::peakDbfs(x), toneDbfs, 1.5);
