@@ -253,6 +253,17 @@ protected:
         r.path = dir / name;
         return planCapture(r, AudioSystem(settings.api).devices());
     }
+
+    // Stalls the writer once, for `how long`, half a second into the take, as a
+    // disk that stops answering would.
+    std::atomic<bool> stalled{false};
+    void stallWriterOnce(std::chrono::milliseconds howLong)
+    {
+        settings.beforeWrite = [this, howLong](std::uint64_t framesInFile) {
+            if (framesInFile > 24000 && !stalled.exchange(true))
+                std::this_thread::sleep_for(howLong);
+        };
+    }
 };
 
 TEST_F(Counter, EveryFrameArrivesOnceAndInOrder)
@@ -283,11 +294,7 @@ TEST_F(Counter, PauseCutsOutExactlyThePausedFrames)
 // A writer (disk) stalled for 3 s with a 10 s ring loses nothing.
 TEST_F(Counter, AStalledWriterShorterThanTheRingLosesNothing)
 {
-    std::atomic<bool> stalled{false};
-    settings.beforeWrite = [&](std::uint64_t framesInFile) {
-        if (framesInFile > 24000 && !stalled.exchange(true))
-            std::this_thread::sleep_for(3s);
-    };
+    stallWriterOnce(3s);
     CaptureSession session(plan("stall.wav"), settings);
     std::this_thread::sleep_for(4500ms);
     const StopResult r = session.stop();
@@ -304,11 +311,7 @@ TEST_F(Counter, AStalledWriterShorterThanTheRingLosesNothing)
 TEST_F(Counter, AStallLongerThanTheRingDropsExactlyWhatItCounts)
 {
     settings.ringSeconds = 1.0;
-    std::atomic<bool> stalled{false};
-    settings.beforeWrite = [&](std::uint64_t framesInFile) {
-        if (framesInFile > 24000 && !stalled.exchange(true))
-            std::this_thread::sleep_for(2500ms);
-    };
+    stallWriterOnce(2500ms);
     CaptureSession session(plan("overrun.wav"), settings);
     std::this_thread::sleep_for(4s);
     const StopResult r = session.stop();
