@@ -222,8 +222,15 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
         if (allZero)
             return 0;
     }
-    if (status & RTAUDIO_INPUT_OVERFLOW)
+    if (status & RTAUDIO_INPUT_OVERFLOW) {
+        // RtAudio 5.2's ALSA back end calls the callback before it reads, and a
+        // read that overran leaves the buffer as it was: the buffer flagged with
+        // the overflow is the previous one again, not audio (seen as a repeated
+        // 512-frame block that pulled a 440 Hz tone down to 428 Hz). It is counted
+        // and dropped: a gap is honest, a repeat is not.
         s.inputOverflows.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
     const std::size_t written = s.ring.write(static_cast<const std::byte*>(input), frames * frameBytes);
     const std::uint64_t pushed = written / frameBytes;
     if (pushed < frames) {
