@@ -21,6 +21,13 @@ RECD = os.path.join(BUILD, "daemon", "recd")
 RECCTL = os.path.join(BUILD, "client", "recctl")
 ANALYZE = os.path.join(BUILD, "tests", "recd-analyze")
 LONG = "--long" in sys.argv
+# --only idle,cpu,latency,cold,align,load: measure just those figures (for
+# working on one of them; the table in RESULTS.md comes from a full run).
+ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
+
+
+def wanted(group):
+    return ONLY is None or group in ONLY
 TICK = os.sysconf("SC_CLK_TCK")
 FORMAT = ["--rate", "48000", "--channels", "2", "--format", "s16"]
 
@@ -120,6 +127,24 @@ def main():
 
     # 6 first, while nothing has run yet: idle cost with no recording, pre_roll 0.
     pid = ensure_daemon()
+    if wanted("idle"):
+        idle(pid, row)
+    if wanted("cpu"):
+        cpu(pid, work, row)
+    if wanted("latency"):
+        latency(work, row)
+    if wanted("cold"):
+        cold_start(work, row)
+    pid = daemon_pid()
+    if wanted("align"):
+        alignment(work, row)
+    if wanted("load"):
+        load(pid, work, row)
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def idle(pid, row):
     time.sleep(1)
     c0, w0 = cpu_seconds(pid), wakeups(pid)
     time.sleep(60)
@@ -127,7 +152,9 @@ def main():
     row("idle CPU over 60 s", c1 - c0, unit="s", target="~0")
     row("idle wakeups per second", (w1 - w0) / 60, unit="/s", target="0 from recd's timers", met=(w1 - w0) == 0)
 
-    # 1. CPU per recorded hour: a 60 s take each, at the same time, same source.
+
+def cpu(pid, work, row):
+    """1. CPU per recorded hour: a 60 s take each, at the same time, same source."""
     take = 60
     procs = run_tools(take, work, "cpu")
     c0 = cpu_seconds(pid)
@@ -140,7 +167,9 @@ def main():
         per_hour(tools["parecord"]["cpu"]), "<= 1.25x arecord",
         per_hour(recd_cpu) <= 1.25 * per_hour(tools["arecord"]["cpu"]), "s")
 
-    # 3. Command latency with a warm daemon: 50 start/stop pairs.
+
+def latency(work, row):
+    """3. Command latency with a warm daemon: 50 start/stop pairs."""
     starts, stops = [], []
     for i in range(50):
         path = os.path.join(work, f"lat{i}.wav")
@@ -161,7 +190,9 @@ def main():
         met=statistics.median(stops) < 15)
     row("recctl stop, warm: p95", pct(stops, 95), unit="ms")
 
-    # Cold start: no daemon; D-Bus activation starts it.
+
+def cold_start(work, row):
+    """Cold start: no daemon; D-Bus activation starts it."""
     cold = []
     for i in range(5):
         os.kill(daemon_pid(), 15)
@@ -177,9 +208,10 @@ def main():
         recctl("stop")
     row("recctl start, cold (activation): median of 5", statistics.median(cold), unit="ms", target="< 250 ms",
         met=statistics.median(cold) < 250)
-    pid = daemon_pid()
 
-    # 4. Alignment: |file duration - wall time between start returning and stop being called|.
+
+def alignment(work, row):
+    """4. Alignment: |file duration - wall time between start returning and stop being called|."""
     errors = []
     for i in range(20):
         path = os.path.join(work, f"align{i}.wav")
@@ -192,8 +224,10 @@ def main():
     row("alignment |file - wall|: p95 of 20", pct(errors, 95), unit="ms", target="< 25 ms", met=pct(errors, 95) < 25)
     row("alignment |file - wall|: median", statistics.median(errors), unit="ms")
 
-    # 2 and 5. A long take under load: RSS after 1 and 3 (10 with --long) minutes,
-    # and overruns while stress-ng loads the machine, recd and arecord side by side.
+
+def load(pid, work, row):
+    """2 and 5. A long take under load: RSS after 1 and 3 (10 with --long) minutes,
+    and overruns while stress-ng loads the machine, recd and arecord side by side."""
     minutes = 10 if LONG else 3
     stress_s = max(300, minutes * 60)
     stress = subprocess.Popen(["stress-ng", "--cpu", "2", "--io", "1", "--hdd", "1", "--timeout", f"{stress_s}s",
@@ -222,9 +256,6 @@ def main():
     row(f"overruns + input overflows, {stress_s // 60} min under stress-ng", drops, err.count("overrun"),
         target="recd 0", met=drops == 0, unit="")
 
-    shutil.rmtree(work, ignore_errors=True)
-    return results
-
 
 def show(results, machine):
     def fmt(v):
@@ -251,5 +282,7 @@ if __name__ == "__main__":
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     with open(os.path.join(ROOT, "bench", "results", "latest.json"), "w") as f:
         json.dump({"machine": machine, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "figures": results}, f, indent=2)
+    if ONLY is not None:
+        sys.exit(0)  # a partial run is not a result to keep
     with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
         f.write("# Benchmark results\n\nThe last run of `bench/run` (see README, Benchmarks).\n\n" + table)

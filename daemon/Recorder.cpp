@@ -98,7 +98,9 @@ std::filesystem::path Recorder::start(RecordingRequest request)
     const AudioSystem audio(config_.engine.api);
     const CapturePlan plan = planCapture(request, audio.devices());
     const auto t1 = std::chrono::steady_clock::now();
-    session_ = std::make_unique<CaptureSession>(plan, config_.engine, wake_);
+    EngineSettings settings = config_.engine;
+    settings.streamCloser = &streamCloser_;
+    session_ = std::make_unique<CaptureSession>(plan, settings, wake_);
     using ms = std::chrono::duration<double, std::milli>;
     log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", ms(t1 - t0).count(),
                 ms(std::chrono::steady_clock::now() - t1).count());

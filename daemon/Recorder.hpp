@@ -71,6 +71,7 @@ private:
     Config config_;
     RecorderEvents* events_ = nullptr;
     std::function<void()> wake_;
+    StreamCloser streamCloser_; // outlives session_, which hands it its streams
     std::unique_ptr<CaptureSession> session_;
     std::optional<StopResult> last_;
     RecoveryMarker marker_;

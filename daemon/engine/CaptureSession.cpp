@@ -10,11 +10,17 @@ namespace recd {
 
 namespace {
 
-// How often the writer looks at the ring. A quarter of a 1024-frame buffer at
-// 48 kHz: frames reach the file within a few ms of arriving, and the writer wakes
-// ~200 times a second only while recording (never while idle). The callback does
-// not wake the writer itself because signalling a condition variable takes a lock.
-constexpr auto writerPoll = std::chrono::milliseconds(5);
+// How often the writer drains the ring while nothing else is going on. Each
+// wake-up costs a context switch, the largest part of recd's CPU while recording
+// (measured: with a 5 ms poll the writer woke 200 times a second and used half
+// of recd's CPU), so it wakes 20 times a second and writes ~50 ms at a time; the
+// 10 s ring has room for far more. The callback never wakes the writer (that
+// would take a lock or a system call on the audio thread); control requests do,
+// through marksChanged_, so pause, resume and stop are acted on at once.
+constexpr auto writerPoll = std::chrono::milliseconds(50);
+// While a stop waits for the frames still on their way from the device, the
+// writer looks more often: the caller of stop() is waiting for the file.
+constexpr auto stopPoll = std::chrono::milliseconds(2);
 
 std::int64_t realtimeNs()
 {
@@ -165,6 +171,7 @@ void CaptureSession::request(Timeline::Action action)
     const std::uint64_t position = streamBase_.load() + local;
     std::lock_guard lock(marksMutex_);
     marks_.emplace_back(action, position);
+    marksChanged_.notify_one();
     if (action == Timeline::Action::Stop) {
         // Wait for the frames in flight, plus slack for a late buffer; past that
         // the device is not delivering and the file ends where capture got to.
@@ -291,7 +298,9 @@ void CaptureSession::runWriter()
                 writer_->sync();
                 lastSync = std::chrono::steady_clock::now();
             }
-            std::this_thread::sleep_for(writerPoll);
+            std::unique_lock lock(marksMutex_);
+            marksChanged_.wait_for(lock, timeline.stopRequested() ? stopPoll : writerPoll,
+                                   [this] { return !marks_.empty(); });
         }
     } catch (const Error& e) {
         endBySelf(e.kind() == ErrorKind::IoError ? StopReason::IoError : StopReason::Error, e.what());
@@ -312,11 +321,12 @@ StopResult CaptureSession::stop()
 {
     if (finalized_)
         return result_;
+    const std::int64_t t0 = monotonicNs();
     if (!ended())
         request(Timeline::Action::Stop);
     if (writerThread_.joinable())
         writerThread_.join();
-    stream_->stop();
+    const std::int64_t t1 = monotonicNs();
 
     result_.path = plan_.path;
     result_.reason = endReason_;
@@ -330,14 +340,28 @@ StopResult CaptureSession::stop()
         }
         log().error("{}", e.what());
     }
-    finalized_ = true;
-    state_.store(SessionState::Stopped, std::memory_order_release);
+    const std::int64_t t2 = monotonicNs();
     result_.frames = framesInFile_.load();
     result_.duration = static_cast<double>(result_.frames) / plan_.rate;
-    const CaptureProgress progress = stream_->progress();
+    const std::uint64_t captured = stream_->progress().framesPushed;
+    {
+        std::lock_guard lock(streamMutex_);
+        finalDrops_ = dropCounters();
+        if (settings_.streamCloser) {
+            settings_.streamCloser->close(std::move(stream_));
+            for (auto& lost : lostStreams_)
+                settings_.streamCloser->close(std::move(lost));
+            lostStreams_.clear();
+        } else {
+            stream_->stop();
+        }
+    }
+    finalized_ = true;
+    state_.store(SessionState::Stopped, std::memory_order_release);
+    log().debug("stop: tail {:.1f} ms, file closed {:.1f} ms", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
     log().info("stopped '{}' ({}): {:.3f} s, {} frames; overruns {} ({} frames), input overflows {}, captured {}",
                plan_.path.string(), stopReasonName(result_.reason), result_.duration, result_.frames,
-               stream_->overruns(), stream_->overrunFrames(), stream_->inputOverflows(), progress.framesPushed);
+               finalDrops_.overruns, finalDrops_.overrunFrames, finalDrops_.inputOverflows, captured);
     return result_;
 }
 
@@ -349,6 +373,20 @@ StopResult CaptureSession::cancel()
     result_ = r;
     log().info("cancelled and deleted '{}'", plan_.path.string());
     return r;
+}
+
+CaptureSession::DropCounters CaptureSession::dropCounters() const
+{
+    DropCounters d;
+    auto add = [&d](const CaptureStream& stream) {
+        d.overruns += stream.overruns();
+        d.overrunFrames += stream.overrunFrames();
+        d.inputOverflows += stream.inputOverflows();
+    };
+    add(*stream_);
+    for (const auto& lost : lostStreams_)
+        add(*lost);
+    return d;
 }
 
 double CaptureSession::duration() const
@@ -368,15 +406,12 @@ SessionStatus CaptureSession::status() const
     s.sampleFormat = plan_.sampleFormat;
     s.frames = frames();
     s.duration = duration();
-    std::lock_guard lock(streamMutex_);
-    // Every stream of the take counts, the ones lost before a reconnect too.
-    s.overruns = stream_->overruns();
-    s.overrunFrames = stream_->overrunFrames();
-    s.inputOverflows = stream_->inputOverflows();
-    for (const auto& lost : lostStreams_) {
-        s.overruns += lost->overruns();
-        s.overrunFrames += lost->overrunFrames();
-        s.inputOverflows += lost->inputOverflows();
+    {
+        std::lock_guard lock(streamMutex_);
+        const DropCounters drops = stream_ ? dropCounters() : finalDrops_;
+        s.overruns = drops.overruns;
+        s.overrunFrames = drops.overrunFrames;
+        s.inputOverflows = drops.inputOverflows;
     }
     s.gaps = gaps_.load(std::memory_order_relaxed);
     s.bytes = writer_->bytesOnDisk();

@@ -4,10 +4,12 @@
 #include "RecordingRequest.hpp"
 #include "RingBuffer.hpp"
 #include "SoundFileWriter.hpp"
+#include "StreamCloser.hpp"
 #include "Timeline.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +45,10 @@ struct EngineSettings {
     // A running device that delivers nothing for this long is treated as lost.
     std::chrono::milliseconds silentDeviceTimeout{2000};
     mode_t fileMode = 0600;
+    // Where a finished session's streams are closed, after its file is final, so
+    // that a stop does not wait for the device. Null: the session closes them
+    // itself before stop() returns.
+    StreamCloser* streamCloser = nullptr;
     // Called on the writer thread before each write, with the frames in the file
     // so far. For tests only: a disk that stalls for seconds on cue cannot be
     // produced in a container, so a test stalls the writer here instead.
@@ -133,6 +139,14 @@ private:
     // return and swaps in a new stream. False if it did not, or a stop came first.
     bool reconnect(std::uint64_t consumed);
     bool stopPending();
+    // Drop counters over every stream of the take (also those lost before a
+    // reconnect). Caller holds streamMutex_.
+    struct DropCounters {
+        std::uint32_t overruns = 0;
+        std::uint64_t overrunFrames = 0;
+        std::uint32_t inputOverflows = 0;
+    };
+    DropCounters dropCounters() const;
     void endBySelf(StopReason reason, std::string message);
 
     CapturePlan plan_;
@@ -143,6 +157,7 @@ private:
     // streamBase_ on the session's capture timeline.
     std::unique_ptr<CaptureStream> stream_;
     std::vector<std::unique_ptr<CaptureStream>> lostStreams_;
+    DropCounters finalDrops_; // once stop() has let go of the streams
     mutable std::mutex streamMutex_;
     std::atomic<std::uint64_t> streamBase_{0};
     std::unique_ptr<SoundFileWriter> writer_;
@@ -150,6 +165,7 @@ private:
     std::uint64_t firstSampleUsec_ = 0;
 
     std::mutex marksMutex_; // control thread <-> writer thread; never the callback
+    std::condition_variable marksChanged_;
     std::vector<std::pair<Timeline::Action, std::uint64_t>> marks_;
     std::int64_t stopDeadlineNs_ = 0; // guarded by marksMutex_
 
