@@ -21,7 +21,7 @@ RECD = os.path.join(BUILD, "daemon", "recd")
 RECCTL = os.path.join(BUILD, "client", "recctl")
 ANALYZE = os.path.join(BUILD, "tests", "recd-analyze")
 LONG = "--long" in sys.argv
-# --only idle,cpu,latency,cold,align,load: measure just those figures (for
+# --only idle,cpu,latency,cold,align,load,preroll: measure just those figures (for
 # working on one of them; the table in RESULTS.md comes from a full run).
 ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
 
@@ -140,6 +140,8 @@ def main():
         alignment(work, row)
     if wanted("load"):
         load(pid, work, row)
+    if wanted("preroll"):
+        pre_roll(work, row)
     shutil.rmtree(work, ignore_errors=True)
     return results
 
@@ -255,6 +257,82 @@ def load(pid, work, row):
     drops = status["overruns"] + status["input_overflows"]
     row(f"overruns + input overflows, {stress_s // 60} min under stress-ng", drops, err.count("overrun"),
         target="recd 0", met=drops == 0, unit="")
+
+
+def write_markers(path):
+    """Raw s16le stereo at 48 kHz: 60 ms bursts of 1 kHz at 0.4 full scale, at 0 s and 1 s."""
+    import math
+    import struct
+    frames = []
+    for i in range(int(1.6 * 48000)):
+        k = i % 48000
+        v = 0.4 * math.sin(2 * math.pi * 1000 * k / 48000) if i < 96000 and k < 0.06 * 48000 else 0.0
+        s = int(round(v * 32767))
+        frames.append(struct.pack("<hh", s, s))
+    with open(path, "wb") as f:
+        f.write(b"".join(frames))
+
+
+def pre_roll(work, row):
+    """With pre_roll = 2 in the config: warm start and stop (the input is already
+    open), and where a marker played half a second before start lands in the file,
+    against a marker exactly 1 s later in the same pacat stream, recorded live."""
+    os.kill(daemon_pid(), 15)
+    while subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"], capture_output=True).returncode == 0:
+        time.sleep(0.05)
+    config = os.path.join(work, "pre-roll.toml")
+    with open(config, "w") as f:
+        f.write("pre_roll = 2\n")
+    daemon = subprocess.Popen([RECD, "--config", config, "--log-level", "warn"])
+    try:
+        while subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"],
+                             capture_output=True).returncode != 0:
+            time.sleep(0.05)
+        time.sleep(2.5)  # the pre-roll fills
+        starts, stops = [], []
+        for i in range(50):
+            path = os.path.join(work, f"pre{i}.wav")
+            t0 = time.monotonic()
+            recctl("start", path, *FORMAT)
+            t1 = time.monotonic()
+            time.sleep(0.05)
+            t2 = time.monotonic()
+            recctl("stop")
+            t3 = time.monotonic()
+            starts.append((t1 - t0) * 1000)
+            stops.append((t3 - t2) * 1000)
+            os.unlink(path)
+        row("pre_roll 2: recctl start, warm: median", statistics.median(starts), unit="ms", target="< 15 ms",
+            met=statistics.median(starts) < 15)
+        row("pre_roll 2: recctl stop, warm: median", statistics.median(stops), unit="ms", target="< 15 ms",
+            met=statistics.median(stops) < 15)
+
+        markers = os.path.join(work, "markers.raw")
+        write_markers(markers)
+        errors, missing = [], 0
+        for i in range(10):
+            time.sleep(2.1)  # a full pre-roll again
+            path = os.path.join(work, f"marker{i}.wav")
+            play = subprocess.Popen(["pacat", "--playback", "--raw", "--rate=48000", "--channels=2",
+                                     "--format=s16le", "--device=recd_mic", "--latency-msec=20", markers])
+            time.sleep(0.5)
+            recctl("start", path, *FORMAT)
+            time.sleep(1.2)
+            recctl("stop")
+            play.wait()
+            out = subprocess.run([ANALYZE, "--bursts", "1000", path], capture_output=True, text=True,
+                                 check=True).stdout
+            bursts = [float(x) for x in re.search(r"bursts:\s*(.*)", out).group(1).split()]
+            if len(bursts) != 2 or bursts[0] >= 2.0:
+                missing += 1
+                continue
+            errors.append(abs(bursts[1] - bursts[0] - 1.0) * 1000)
+        row("pre_roll 2: marker before start, offset error: max of 10", max(errors) if errors else None, unit="ms",
+            target="< 10 ms", met=bool(errors) and missing == 0 and max(errors) < 10)
+        row("pre_roll 2: markers missing from the pre-roll", missing, unit="", target="0", met=missing == 0)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
 def show(results, machine):

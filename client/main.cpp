@@ -25,6 +25,7 @@ struct StartFlags {
     std::string format;
     std::optional<double> maxDuration;
     std::optional<double> reconnect;
+    std::optional<double> preRoll;
     bool overwrite = false;
 
     void addTo(CLI::App& cmd)
@@ -40,6 +41,9 @@ struct StartFlags {
         cmd.add_option("-m,--max-duration", maxDuration, "stop by itself after this many seconds, keeping the file");
         cmd.add_option("--reconnect", reconnect,
                        "if the device is lost, wait this many seconds for it to return and go on in the same file");
+        cmd.add_option("-p,--pre-roll", preRoll,
+                       "begin with this many seconds from before the command (up to recd's pre_roll setting, "
+                       "which is the default)");
         cmd.add_flag("--overwrite", overwrite, "replace an existing file");
     }
 
@@ -65,6 +69,8 @@ struct StartFlags {
             o["max_duration"] = sdbus::Variant(*maxDuration);
         if (reconnect)
             o["reconnect"] = sdbus::Variant(*reconnect);
+        if (preRoll)
+            o["pre_roll"] = sdbus::Variant(*preRoll);
         if (overwrite)
             o["overwrite"] = sdbus::Variant(true);
         return o;

@@ -18,6 +18,9 @@ struct Config {
     std::optional<SampleFormat> sampleFormat;
     std::filesystem::path directory; // where unnamed recordings go
     std::string nameTemplate = "recording-%Y%m%d-%H%M%S.wav";
+    // Seconds of input kept in memory while idle, to begin recordings with
+    // (0: the input is closed while idle).
+    double preRoll = 0;
     EngineSettings engine;
 
     // $XDG_CONFIG_HOME/recd/recd.toml, or ~/.config/recd/recd.toml

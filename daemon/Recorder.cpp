@@ -15,6 +15,32 @@ namespace recd {
 Recorder::Recorder(Config config, std::function<void()> wake, RecoveryMarker marker)
     : config_(std::move(config)), wake_(std::move(wake)), marker_(std::move(marker))
 {
+    applyPreRoll();
+}
+
+void Recorder::setConfig(Config config)
+{
+    config_ = std::move(config);
+    applyPreRoll();
+}
+
+void Recorder::applyPreRoll()
+{
+    standby_.reset(); // a stream lent to a running take is closed when the take ends
+    if (config_.preRoll <= 0)
+        return;
+    // The input a recording with the configured defaults would open. Only the
+    // extension of the path counts: WAV takes every sample format.
+    RecordingRequest defaults;
+    defaults.path = "/pre-roll.wav";
+    defaults.device = config_.device;
+    defaults.rate = config_.rate;
+    defaults.channels = config_.channels;
+    defaults.sampleFormat = config_.sampleFormat;
+    const AudioApi api = config_.engine.api;
+    standby_ = std::make_shared<StandbyInput>(
+        [defaults, api] { return planFormat(defaults, AudioSystem(api).devices()); }, config_.preRoll,
+        config_.engine, streamCloser_);
 }
 
 Recorder::~Recorder()
@@ -96,11 +122,26 @@ std::filesystem::path Recorder::start(RecordingRequest request)
 
     const auto t0 = std::chrono::steady_clock::now();
     const AudioSystem audio(config_.engine.api);
-    const CapturePlan plan = planCapture(request, audio.devices());
+    CapturePlan plan = planCapture(request, audio.devices());
+    const double keeps = standby_ ? standby_->preRollSeconds() : 0.0;
+    if (request.preRoll && *request.preRoll > keeps + 1e-9)
+        throw InvalidArgument(
+            keeps > 0 ? fmt::format("pre_roll {} s is more than the {} s recd keeps; ask for 0 to {} s, or raise "
+                                    "pre_roll in recd.toml",
+                                    *request.preRoll, keeps, keeps)
+                      : fmt::format("pre_roll {} s asked for, but recd keeps no pre-roll; set pre_roll (seconds) in "
+                                    "recd.toml to keep the input open while idle",
+                                    *request.preRoll));
+    if (!request.preRoll)
+        plan.preRollFrames = static_cast<std::uint64_t>(std::llround(keeps * plan.rate));
+    RunningInput input;
+    if (standby_)
+        if (auto running = standby_->take(plan.device, captureFormat(plan)))
+            input = std::move(*running);
     const auto t1 = std::chrono::steady_clock::now();
     EngineSettings settings = config_.engine;
     settings.streamCloser = &streamCloser_;
-    session_ = std::make_unique<CaptureSession>(plan, settings, wake_);
+    session_ = std::make_unique<CaptureSession>(plan, settings, wake_, std::move(input));
     using ms = std::chrono::duration<double, std::milli>;
     log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", ms(t1 - t0).count(),
                 ms(std::chrono::steady_clock::now() - t1).count());

@@ -5,6 +5,7 @@
 // All methods run on the daemon's main thread.
 
 #include "CaptureSession.hpp"
+#include "StandbyInput.hpp"
 #include "Config.hpp"
 #include "RecordingRequest.hpp"
 #include "RecoveryMarker.hpp"
@@ -60,18 +61,21 @@ public:
     // Repairs the file of a recording a killed predecessor left marked, and
     // reports it as stopped with reason "recovered". Call once at start-up.
     void recoverInterrupted();
-    void setConfig(Config config) { config_ = std::move(config); }
+    void setConfig(Config config);
     const Config& config() const { return config_; }
 
 private:
     CaptureSession& current(const char* action) const;
     std::filesystem::path nameFile() const;
     StopResult finalize(bool cancel);
+    // Starts, restarts or ends the pre-roll to match config_.
+    void applyPreRoll();
 
     Config config_;
     RecorderEvents* events_ = nullptr;
     std::function<void()> wake_;
     StreamCloser streamCloser_; // outlives session_, which hands it its streams
+    std::shared_ptr<StandbyInput> standby_; // the pre-roll, while config pre_roll > 0
     std::unique_ptr<CaptureSession> session_;
     std::optional<StopResult> last_;
     RecoveryMarker marker_;

@@ -13,7 +13,7 @@ namespace recd {
 namespace {
 
 const std::set<std::string> optionKeys{"device",       "rate",      "channels", "sample_format",
-                                       "max_duration", "reconnect", "overwrite"};
+                                       "max_duration", "reconnect", "overwrite", "pre_roll"};
 
 template <class T>
 T optionValue(const std::string& key, const sdbus::Variant& v, const char* type)
@@ -49,6 +49,8 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
             r.maxDuration = optionValue<double>(key, value, "seconds");
         } else if (key == "reconnect") {
             r.reconnect = optionValue<double>(key, value, "seconds");
+        } else if (key == "pre_roll") {
+            r.preRoll = optionValue<double>(key, value, "seconds");
         } else if (key == "overwrite") {
             r.overwrite = optionValue<bool>(key, value, "true or false");
         } else {
@@ -159,6 +161,7 @@ std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
             {"overrun_frames", sdbus::Variant(std::uint64_t{c.overrunFrames})},
             {"input_overflows", sdbus::Variant(std::uint32_t{c.inputOverflows})},
             {"gaps", sdbus::Variant(std::uint32_t{c.gaps})},
+            {"pre_roll", sdbus::Variant(c.preRoll)},
             {"bytes", sdbus::Variant(std::uint64_t{c.bytes})},
             {"first_sample_usec", sdbus::Variant(std::uint64_t{s.firstSampleUsec})},
         };

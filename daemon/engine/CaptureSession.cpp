@@ -55,14 +55,28 @@ std::string_view stopReasonName(StopReason r)
     return "error";
 }
 
-CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded)
-    : plan_(plan), settings_(settings), onEnded_(std::move(onEnded))
+CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded,
+                               RunningInput input)
+    : plan_(plan), settings_(settings), onEnded_(std::move(onEnded)), giveBack_(std::move(input.giveBack)),
+      retainFrames_(input.retainFrames)
 {
-    stream_ = openStream(plan.device);
+    if (input.stream) {
+        // A running stream: the file begins up to preRollFrames before the frame
+        // being captured now, as far back as the ring still holds.
+        stream_ = std::move(input.stream);
+        ringTail_ = input.readFrame;
+        const std::uint64_t now = stream_->positionNow();
+        startFrame_ = std::max(input.readFrame, now - std::min(now, plan.preRollFrames));
+        preRollFrames_ = now - std::min(now, startFrame_);
+    } else {
+        // A new stream holds nothing from before the request: all of it goes in.
+        stream_ = openStream(plan.device);
+    }
     const CaptureProgress progress = stream_->progress();
-    const std::int64_t bufferNs =
-        static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan.rate);
-    const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.firstBufferNs) - bufferNs;
+    const std::int64_t sinceStartNs = (static_cast<std::int64_t>(progress.framesPushed) -
+                                       static_cast<std::int64_t>(startFrame_)) *
+                                      1'000'000'000 / static_cast<std::int64_t>(plan.rate);
+    const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.lastBufferNs) - sinceStartNs;
     firstSampleUsec_ = static_cast<std::uint64_t>(firstSampleNs / 1000);
 
     FileSpec spec{plan.path, plan.container, plan.sampleFormat, plan.rate, plan.channels, plan.overwrite,
@@ -70,39 +84,39 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
     try {
         writer_ = std::make_unique<SoundFileWriter>(spec);
     } catch (...) {
-        stream_->stop();
+        releaseStreams();
         throw;
     }
     writerThread_ = std::thread([this] { runWriter(); });
-    log().info("recording '{}' from '{}': {} Hz, {} ch, {}", plan.path.string(), plan.device.name, plan.rate,
-               plan.channels, sampleFormatName(plan.sampleFormat));
+    log().info("recording '{}' from '{}': {} Hz, {} ch, {}{}", plan.path.string(), plan.device.name, plan.rate,
+               plan.channels, sampleFormatName(plan.sampleFormat),
+               preRollFrames_ ? fmt::format(", with {:.3f} s of pre-roll", static_cast<double>(preRollFrames_) / plan.rate)
+                              : std::string());
+}
+
+void CaptureSession::releaseStreams()
+{
+    std::lock_guard lock(streamMutex_);
+    finalDrops_ = dropCounters();
+    if (giveBack_ && !stream_->failed() && endReason_ != StopReason::DeviceLost)
+        giveBack_(std::move(stream_), ringTail_); // the pre-roll goes on from where the take ended
+    else if (settings_.streamCloser)
+        settings_.streamCloser->close(std::move(stream_));
+    else
+        stream_->stop(); // kept, stopped, for status()
+    if (settings_.streamCloser) {
+        for (auto& lost : lostStreams_)
+            settings_.streamCloser->close(std::move(lost));
+        lostStreams_.clear();
+    }
 }
 
 std::unique_ptr<CaptureStream> CaptureSession::openStream(const DeviceInfo& device) const
 {
-    const CaptureFormat format{plan_.rate, plan_.channels, plan_.sampleFormat};
     const auto ringFrames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
-    auto stream = std::make_unique<CaptureStream>(settings_.api, device, format, settings_.bufferFrames,
-                                                  std::max<std::size_t>(ringFrames, 4 * settings_.bufferFrames));
-    const std::int64_t openedNs = monotonicNs();
-    stream->start();
-
-    // "Started" must mean "capturing": wait for the first buffer, so a caller that
-    // starts talking when start returns is heard from the first word.
-    const std::int64_t deadline = openedNs + settings_.firstBufferTimeout.count() * 1'000'000;
-    CaptureProgress progress = stream->progress();
-    while (progress.framesPushed == 0 && !stream->failed() && monotonicNs() < deadline) {
-        std::this_thread::sleep_for(std::chrono::microseconds(500));
-        progress = stream->progress();
-    }
-    if (progress.framesPushed == 0) {
-        stream->stop();
-        throw DeviceLost(fmt::format("no audio arrived from '{}' within {} ms; the device may be suspended, "
-                                     "muted at the server, or gone",
-                                     device.name, settings_.firstBufferTimeout.count()));
-    }
-    log().debug("first buffer {:.1f} ms after the stream was opened", (progress.firstBufferNs - openedNs) / 1e6);
-    return stream;
+    return openCaptureStream(settings_.api, device, captureFormat(plan_),
+                             settings_.bufferFrames, std::max<std::size_t>(ringFrames, 4 * settings_.bufferFrames),
+                             settings_.firstBufferTimeout);
 }
 
 bool CaptureSession::stopPending()
@@ -206,7 +220,11 @@ void CaptureSession::runWriter()
         timeline.limit(*plan_.maxFrames);
     const std::size_t frameBytes = stream_->format().frameBytes();
     RingBuffer* ring = &stream_->ring();
-    std::uint64_t consumed = 0;
+    // Where the writer stands on the session's capture timeline. The ring frees
+    // only what lies more than retainFrames_ behind it (a pre-roll keeps its last
+    // seconds for the next take); ringTail_ is where the ring's reader stands, in
+    // the current stream's own frame numbers.
+    std::uint64_t consumed = ringTail_;
     std::int64_t stopDeadline = 0;
     auto lastSync = std::chrono::steady_clock::now();
     const auto syncEvery = std::chrono::duration<double>(settings_.syncInterval);
@@ -226,16 +244,30 @@ void CaptureSession::runWriter()
                 marks_.clear();
                 stopDeadline = stopDeadlineNs_;
             }
-            auto region = ring->readRegion();
+            const std::uint64_t base = streamBase_.load();
+            auto region = ring->peekRegion((consumed - base - ringTail_) * frameBytes);
             if (!region.empty()) {
                 const std::uint64_t frames = region.size() / frameBytes;
-                if (settings_.beforeWrite)
-                    settings_.beforeWrite(timeline.kept());
-                for (const auto& run : timeline.select(consumed, frames))
-                    writer_->write(region.data() + run.offset * frameBytes, run.frames);
-                ring->consume(frames * frameBytes);
-                consumed += frames;
-                framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
+                std::uint64_t taken = frames;
+                if (consumed < startFrame_) {
+                    taken = std::min(frames, startFrame_ - consumed); // older than the pre-roll
+                } else {
+                    if (settings_.beforeWrite)
+                        settings_.beforeWrite(timeline.kept());
+                    for (const auto& run : timeline.select(consumed, frames))
+                        writer_->write(region.data() + run.offset * frameBytes, run.frames);
+                    // What follows the stop stays in the ring for the next take's pre-roll.
+                    if (timeline.stopped())
+                        taken = std::min(frames, timeline.stopPosition() - std::min(timeline.stopPosition(), consumed));
+                    framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
+                }
+                consumed += taken;
+                const std::uint64_t local = consumed - base;
+                const std::uint64_t keepFrom = local - std::min(local, retainFrames_);
+                if (keepFrom > ringTail_) {
+                    ring->consume((keepFrom - ringTail_) * frameBytes);
+                    ringTail_ = keepFrom;
+                }
             }
             if (timeline.stopped())
                 break;
@@ -277,6 +309,7 @@ void CaptureSession::runWriter()
             if (failed || now - progress.lastBufferNs > silentNs) {
                 if (plan_.reconnectSeconds > 0 && reconnect(consumed)) {
                     ring = &stream_->ring();
+                    ringTail_ = 0;
                     lastBufferSeen = stream_->progress().lastBufferNs;
                     overrunsSeen = 0;
                     continue;
@@ -344,18 +377,7 @@ StopResult CaptureSession::stop()
     result_.frames = framesInFile_.load();
     result_.duration = static_cast<double>(result_.frames) / plan_.rate;
     const std::uint64_t captured = stream_->progress().framesPushed;
-    {
-        std::lock_guard lock(streamMutex_);
-        finalDrops_ = dropCounters();
-        if (settings_.streamCloser) {
-            settings_.streamCloser->close(std::move(stream_));
-            for (auto& lost : lostStreams_)
-                settings_.streamCloser->close(std::move(lost));
-            lostStreams_.clear();
-        } else {
-            stream_->stop();
-        }
-    }
+    releaseStreams();
     finalized_ = true;
     state_.store(SessionState::Stopped, std::memory_order_release);
     log().debug("stop: tail {:.1f} ms, file closed {:.1f} ms", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
@@ -405,6 +427,7 @@ SessionStatus CaptureSession::status() const
     s.channels = plan_.channels;
     s.sampleFormat = plan_.sampleFormat;
     s.frames = frames();
+    s.preRoll = static_cast<double>(preRollFrames_) / plan_.rate;
     s.duration = duration();
     {
         std::lock_guard lock(streamMutex_);

@@ -55,6 +55,21 @@ struct EngineSettings {
     std::function<void(std::uint64_t framesInFile)> beforeWrite;
 };
 
+// A stream that is already running, handed to a session by a pre-roll
+// (StandbyInput) instead of the session opening one.
+struct RunningInput {
+    std::unique_ptr<CaptureStream> stream; // null: the session opens its own
+    std::uint64_t readFrame = 0;           // where the ring's reader stands, in the stream's frames
+    // Frames the session leaves in the ring behind what it has written, so that
+    // after the take the ring still holds the last seconds for the next pre-roll.
+    std::uint64_t retainFrames = 0;
+    // Takes the stream back when the take ends with the stream healthy, with where
+    // the ring's reader then stands.
+    std::function<void(std::unique_ptr<CaptureStream>, std::uint64_t readFrame)> giveBack;
+};
+
+inline CaptureFormat captureFormat(const CapturePlan& plan) { return {plan.rate, plan.channels, plan.sampleFormat}; }
+
 enum class SessionState { Recording, Paused, Stopped };
 std::string_view sessionStateName(SessionState s);
 
@@ -74,6 +89,7 @@ struct SessionStatus {
     std::uint32_t overruns = 0;
     std::uint64_t overrunFrames = 0;
     std::uint32_t inputOverflows = 0;
+    double preRoll = 0; // seconds at the head of the file from before the request
     std::uint32_t gaps = 0; // times the device stopped delivering for a while (suspended, stalled)
     std::uint64_t bytes = 0;
 };
@@ -101,7 +117,10 @@ public:
     // Opens the device, waits until the first buffer of audio has arrived, then
     // creates the file. Throws (DeviceLost, FileExists, IoError, ...) with nothing
     // left on disk if any step fails.
-    CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded = {});
+    // With a running input, it starts at once: the file begins with up to
+    // plan.preRollFrames of the audio the ring holds from before the request.
+    CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded = {},
+                   RunningInput input = {});
     ~CaptureSession();
     CaptureSession(const CaptureSession&) = delete;
     CaptureSession& operator=(const CaptureSession&) = delete;
@@ -128,6 +147,8 @@ public:
     const CapturePlan& plan() const { return plan_; }
     // Wall-clock time of the first sample in the file, microseconds since the epoch.
     std::uint64_t firstSampleUsec() const { return firstSampleUsec_; }
+    // Frames at the head of the file captured before the request (pre-roll).
+    std::uint64_t preRollFrames() const { return preRollFrames_; }
 
 private:
     void request(Timeline::Action action);
@@ -148,6 +169,8 @@ private:
     };
     DropCounters dropCounters() const;
     void endBySelf(StopReason reason, std::string message);
+    // Gives the stream back to the pre-roll or closes it, and the lost ones too.
+    void releaseStreams();
 
     CapturePlan plan_;
     EngineSettings settings_;
@@ -163,6 +186,11 @@ private:
     std::unique_ptr<SoundFileWriter> writer_;
     std::thread writerThread_;
     std::uint64_t firstSampleUsec_ = 0;
+    std::function<void(std::unique_ptr<CaptureStream>, std::uint64_t)> giveBack_;
+    std::uint64_t retainFrames_ = 0;
+    std::uint64_t startFrame_ = 0;   // the first frame of the file, in the first stream's frames
+    std::uint64_t preRollFrames_ = 0;
+    std::uint64_t ringTail_ = 0;     // writer thread (then stop()): the ring reader, in the current stream's frames
 
     std::mutex marksMutex_; // control thread <-> writer thread; never the callback
     std::condition_variable marksChanged_;

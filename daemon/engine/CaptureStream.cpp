@@ -269,6 +269,29 @@ CaptureProgress CaptureStream::progress() const noexcept
     return p;
 }
 
+std::unique_ptr<CaptureStream> openCaptureStream(AudioApi api, const DeviceInfo& device, const CaptureFormat& format,
+                                                 unsigned bufferFrames, std::size_t ringFrames,
+                                                 std::chrono::milliseconds firstBufferTimeout)
+{
+    auto stream = std::make_unique<CaptureStream>(api, device, format, bufferFrames, ringFrames);
+    const std::int64_t openedNs = monotonicNs();
+    stream->start();
+    const std::int64_t deadline = openedNs + firstBufferTimeout.count() * 1'000'000;
+    CaptureProgress progress = stream->progress();
+    while (progress.framesPushed == 0 && !stream->failed() && monotonicNs() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+        progress = stream->progress();
+    }
+    if (progress.framesPushed == 0) {
+        stream->stop();
+        throw DeviceLost(fmt::format("no audio arrived from '{}' within {} ms; the device may be suspended, "
+                                     "muted at the server, or gone",
+                                     device.name, firstBufferTimeout.count()));
+    }
+    log().debug("first buffer {:.1f} ms after the stream was opened", (progress.firstBufferNs - openedNs) / 1e6);
+    return stream;
+}
+
 std::uint64_t CaptureStream::positionNow() const noexcept
 {
     const CaptureProgress p = progress();

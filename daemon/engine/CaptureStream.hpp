@@ -6,6 +6,7 @@
 #include "SampleFormat.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -68,5 +69,14 @@ private:
 };
 
 std::int64_t monotonicNs() noexcept;
+
+// Opens and starts a stream, and returns once its first buffer of audio has
+// arrived: "started" must mean "capturing", so that a caller who starts talking
+// when this returns is heard from the first word. Throws DeviceLost if the device
+// cannot be opened or delivers nothing within firstBufferTimeout (the stream is
+// closed again).
+std::unique_ptr<CaptureStream> openCaptureStream(AudioApi api, const DeviceInfo& device, const CaptureFormat& format,
+                                                 unsigned bufferFrames, std::size_t ringFrames,
+                                                 std::chrono::milliseconds firstBufferTimeout);
 
 } // namespace recd

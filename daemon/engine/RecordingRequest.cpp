@@ -60,7 +60,11 @@ void checkTargetPath(const std::filesystem::path& path, bool overwrite)
 CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
 {
     checkTargetPath(request.path, request.overwrite);
+    return planFormat(request, devices);
+}
 
+CapturePlan planFormat(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
+{
     if (request.rate && (*request.rate < minRate || *request.rate > maxRate))
         throw InvalidArgument(fmt::format("rate {} Hz is out of range; use {} to {} Hz (e.g. 44100 or 48000)",
                                           *request.rate, minRate, maxRate));
@@ -75,6 +79,11 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
                                *request.reconnect <= 3600))
         throw InvalidArgument(fmt::format("reconnect {} is out of range; give seconds from 0 to 3600",
                                           *request.reconnect));
+
+    if (request.preRoll && !(std::isfinite(*request.preRoll) && *request.preRoll >= 0 && *request.preRoll <= 3600))
+        throw InvalidArgument(fmt::format("pre_roll {} is out of range; give seconds from 0 up to the configured "
+                                          "pre_roll",
+                                          *request.preRoll));
 
     CapturePlan plan;
     plan.path = request.path;
@@ -95,6 +104,8 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
         throw UnsupportedFormat(fmt::format("'{}' cannot record at {} Hz; it supports {} Hz", device.name, plan.rate,
                                             fmt::join(device.sampleRates, ", ")));
     plan.sampleFormat = checkFileFormat(*plan.container, request.sampleFormat, plan.rate, plan.channels);
+    if (request.preRoll)
+        plan.preRollFrames = static_cast<std::uint64_t>(std::llround(*request.preRoll * plan.rate));
     if (request.maxDuration)
         plan.maxFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.maxDuration * plan.rate)));
     return plan;

@@ -20,6 +20,7 @@ struct RecordingRequest {
     std::optional<SampleFormat> sampleFormat;
     std::optional<double> maxDuration; // seconds
     std::optional<double> reconnect;   // seconds to wait for a lost device to return
+    std::optional<double> preRoll;     // seconds from before the request to begin with
     bool overwrite = false;
 };
 
@@ -33,6 +34,7 @@ struct CapturePlan {
     SampleFormat sampleFormat = SampleFormat::S16;
     std::optional<std::uint64_t> maxFrames;
     double reconnectSeconds = 0; // 0: a lost device ends the recording
+    std::uint64_t preRollFrames = 0;
     bool overwrite = false;
 };
 
@@ -49,5 +51,7 @@ void checkTargetPath(const std::filesystem::path& path, bool overwrite);
 // Validates everything before any device or file is opened, in the order a person
 // would fix things: path, numbers, container and format, device, device limits.
 CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices);
+// The same without looking at the file system: only the path's extension counts.
+CapturePlan planFormat(const RecordingRequest& request, const std::vector<DeviceInfo>& devices);
 
 } // namespace recd

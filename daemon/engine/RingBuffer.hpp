@@ -59,10 +59,17 @@ public:
     }
 
     // Consumer side: the readable bytes up to the end of storage, without copying.
-    std::span<const std::byte> readRegion() const noexcept
+    std::span<const std::byte> readRegion() const noexcept { return peekRegion(0); }
+
+    // Consumer side: the readable bytes from `offset` bytes past the read index up
+    // to the end of storage, without consuming them. A pre-roll reads ahead of
+    // what it frees: the last seconds stay in the ring for the next take.
+    std::span<const std::byte> peekRegion(std::size_t offset) const noexcept
     {
-        const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+        const std::uint64_t tail = tail_.load(std::memory_order_relaxed) + offset;
         const std::uint64_t head = head_.load(std::memory_order_acquire);
+        if (head <= tail)
+            return {};
         const std::size_t available = static_cast<std::size_t>(head - tail);
         const std::size_t at = static_cast<std::size_t>(tail % capacity_);
         return {storage_.get() + at, std::min(available, capacity_ - at)};

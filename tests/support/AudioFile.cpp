@@ -126,4 +126,42 @@ CounterCheck checkCounter(const AudioFile& a)
     return c;
 }
 
+std::vector<double> toneBursts(const std::vector<float>& mono, int rate, double frequency, double threshold,
+                               double quiet)
+{
+    const std::size_t window = static_cast<std::size_t>(rate) / 200; // 5 ms
+    const std::size_t hop = std::max<std::size_t>(1, static_cast<std::size_t>(rate) / 1000);
+    std::vector<double> w(window), c(window), sn(window);
+    double wsum = 0;
+    for (std::size_t n = 0; n < window; ++n) {
+        w[n] = 0.5 - 0.5 * std::cos(2 * M_PI * static_cast<double>(n) / static_cast<double>(window - 1));
+        c[n] = std::cos(2 * M_PI * frequency * static_cast<double>(n) / rate);
+        sn[n] = std::sin(2 * M_PI * frequency * static_cast<double>(n) / rate);
+        wsum += w[n];
+    }
+    std::vector<double> onsets;
+    double quietSince = 0; // seconds below the threshold begin here
+    bool above = false;
+    for (std::size_t at = 0; at + window <= mono.size(); at += hop) {
+        double re = 0, im = 0;
+        for (std::size_t n = 0; n < window; ++n) {
+            re += mono[at + n] * w[n] * c[n];
+            im += mono[at + n] * w[n] * sn[n];
+        }
+        const double amplitude = 2 * std::hypot(re, im) / wsum;
+        // The window's centre: with the threshold at half the burst's amplitude,
+        // that is where the burst begins.
+        const double t = (static_cast<double>(at) + static_cast<double>(window) / 2) / rate;
+        if (amplitude >= threshold && !above) {
+            if (t - quietSince >= quiet)
+                onsets.push_back(t);
+            above = true;
+        } else if (amplitude < threshold && above) {
+            above = false;
+            quietSince = t;
+        }
+    }
+    return onsets;
+}
+
 } // namespace recd::test

@@ -32,6 +32,13 @@ double rmsDbfs(const std::vector<float>& mono);
 // (absolute) begins: gaps in a tone, e.g. from lost audio.
 std::vector<std::int64_t> silentRuns(const std::vector<float>& mono, float threshold, std::int64_t minFrames);
 
+// Times (seconds from the start) where bursts of a tone at `frequency` begin: the
+// tone's amplitude, measured in Hann-windowed 5 ms windows every 1 ms, rises
+// above `threshold` after at least `quiet` seconds below it. Other tones (the
+// rig's 440 Hz) stay far below the threshold. Accurate to about 2 ms.
+std::vector<double> toneBursts(const std::vector<float>& mono, int rate, double frequency, double threshold,
+                               double quiet = 0.1);
+
 // A recording of the rig's sample-counter signal (tests/counter-signal): each
 // frame holds its own index, so continuity can be checked to the frame.
 struct CounterCheck {
