@@ -18,9 +18,9 @@ namespace {
 // would take a lock or a system call on the audio thread); control requests do,
 // through marksChanged_, so pause, resume and stop are acted on at once.
 constexpr auto writerPoll = std::chrono::milliseconds(50);
-// While a stop waits for the frames still on their way from the device, the
-// writer looks more often: the caller of stop() is waiting for the file.
-constexpr auto stopPoll = std::chrono::milliseconds(2);
+// While a pause, resume or stop waits for the frames still on their way from the
+// device, the writer looks more often: its caller waits until it took effect.
+constexpr auto markPoll = std::chrono::milliseconds(2);
 
 std::int64_t realtimeNs()
 {
@@ -79,8 +79,8 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
     const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.lastBufferNs) - sinceStartNs;
     firstSampleUsec_ = static_cast<std::uint64_t>(firstSampleNs / 1000);
 
-    FileSpec spec{plan.path, plan.container, plan.sampleFormat, plan.rate, plan.channels, plan.overwrite,
-                  settings.fileMode};
+    FileSpec spec{plan.path,     plan.container,    plan.sampleFormat, plan.rate, plan.channels, plan.overwrite,
+                  settings.fileMode, firstSampleUsec_, plan.device.name};
     try {
         writer_ = std::make_unique<SoundFileWriter>(spec);
     } catch (...) {
@@ -183,16 +183,23 @@ void CaptureSession::request(Timeline::Action action)
         pushed = stream_ ? stream_->progress().framesPushed : 0;
     }
     const std::uint64_t position = streamBase_.load() + local;
-    std::lock_guard lock(marksMutex_);
+    std::unique_lock lock(marksMutex_);
     marks_.emplace_back(action, position);
+    const std::uint64_t target = ++marksRequested_;
     marksChanged_.notify_one();
+    // Wait for the frames in flight, plus slack for a late buffer; past that the
+    // device is not delivering, and the request takes effect when (if) they come.
+    const std::uint64_t inFlight = local - std::min(local, pushed);
+    const std::int64_t deadline =
+        monotonicNs() + static_cast<std::int64_t>(inFlight * 1'000'000'000 / plan_.rate) + 250'000'000;
     if (action == Timeline::Action::Stop) {
-        // Wait for the frames in flight, plus slack for a late buffer; past that
-        // the device is not delivering and the file ends where capture got to.
-        const std::uint64_t inFlight = local - std::min(local, pushed);
-        stopDeadlineNs_ = monotonicNs() + static_cast<std::int64_t>(inFlight * 1'000'000'000 / plan_.rate) +
-                          250'000'000;
+        stopDeadlineNs_ = deadline; // the writer then ends the file where capture got to
+        return;                     // stop() joins the writer
     }
+    // A pause or resume returns once it has taken effect in the file, so that
+    // the duration read right after it is final for the paused stretch.
+    const auto timeout = std::chrono::nanoseconds(std::max<std::int64_t>(0, deadline - monotonicNs()));
+    marksDone_.wait_for(lock, timeout, [&] { return marksApplied_ >= target || ended(); });
 }
 
 void CaptureSession::setPaused(bool paused)
@@ -233,6 +240,7 @@ void CaptureSession::runWriter()
         static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
     std::int64_t lastBufferSeen = stream_->progress().lastBufferNs;
     std::uint32_t overrunsSeen = 0;
+    std::uint64_t appliedSeen = 0;
     bool byItself = false;
 
     try {
@@ -256,6 +264,14 @@ void CaptureSession::runWriter()
                         settings_.beforeWrite(timeline.kept());
                     for (const auto& run : timeline.select(consumed, frames))
                         writer_->write(region.data() + run.offset * frameBytes, run.frames);
+                    if (timeline.applied() != appliedSeen) {
+                        appliedSeen = timeline.applied();
+                        {
+                            std::lock_guard lock(marksMutex_);
+                            marksApplied_ = appliedSeen;
+                        }
+                        marksDone_.notify_all();
+                    }
                     // What follows the stop stays in the ring for the next take's pre-roll.
                     if (timeline.stopped())
                         taken = std::min(frames, timeline.stopPosition() - std::min(timeline.stopPosition(), consumed));
@@ -332,7 +348,7 @@ void CaptureSession::runWriter()
                 lastSync = std::chrono::steady_clock::now();
             }
             std::unique_lock lock(marksMutex_);
-            marksChanged_.wait_for(lock, timeline.stopRequested() ? stopPoll : writerPoll,
+            marksChanged_.wait_for(lock, timeline.pending() ? markPoll : writerPoll,
                                    [this] { return !marks_.empty(); });
         }
     } catch (const Error& e) {
@@ -345,7 +361,11 @@ void CaptureSession::runWriter()
     if (byItself)
         log().warn("recording '{}' ended: {}{}{}", plan_.path.string(), stopReasonName(endReason_),
                    endMessage_.empty() ? "" : ": ", endMessage_);
-    ended_.store(true, std::memory_order_release);
+    {
+        std::lock_guard lock(marksMutex_); // a pause waiting on marksDone_ must not miss it
+        ended_.store(true, std::memory_order_release);
+    }
+    marksDone_.notify_all();
     if (byItself && onEnded_)
         onEnded_();
 }

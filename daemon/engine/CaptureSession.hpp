@@ -194,6 +194,9 @@ private:
 
     std::mutex marksMutex_; // control thread <-> writer thread; never the callback
     std::condition_variable marksChanged_;
+    std::condition_variable marksDone_;   // the writer applied requests
+    std::uint64_t marksRequested_ = 0;    // guarded by marksMutex_
+    std::uint64_t marksApplied_ = 0;      // likewise
     std::vector<std::pair<Timeline::Action, std::uint64_t>> marks_;
     std::int64_t stopDeadlineNs_ = 0; // guarded by marksMutex_
 

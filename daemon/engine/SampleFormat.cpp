@@ -46,4 +46,15 @@ std::size_t captureBytesPerSample(SampleFormat format)
     return format == SampleFormat::S16 ? 2 : 4;
 }
 
+unsigned fileBitsPerSample(SampleFormat format)
+{
+    switch (format) {
+    case SampleFormat::S16: return 16;
+    case SampleFormat::S24: return 24;
+    case SampleFormat::S32:
+    case SampleFormat::F32: return 32;
+    }
+    return 16;
+}
+
 } // namespace recd

@@ -18,5 +18,7 @@ std::string allSampleFormatNames(); // "s16, s24, s32, f32", for error messages
 
 // Bytes per sample in the capture buffer (not in the file).
 std::size_t captureBytesPerSample(SampleFormat format);
+// Bits per sample in the file.
+unsigned fileBitsPerSample(SampleFormat format);
 
 } // namespace recd

@@ -5,7 +5,11 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <fcntl.h>
 #include <random>
@@ -60,6 +64,8 @@ SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
     }
     // Must be set before the first write (libsndfile decides RIFF vs RF64 then).
     sf_command(file_, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
+    if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64 && spec.firstSampleUsec)
+        writeBroadcastInfo(spec);
 
     if (spec.overwrite && ::rename(createAt.c_str(), spec.path.c_str()) != 0) {
         const int err = errno;
@@ -69,6 +75,40 @@ SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
         ::unlink(createAt.c_str());
         throw IoError(fmt::format("cannot replace '{}': {}", spec.path.string(), errnoText(err)));
     }
+}
+
+// The Broadcast WAV (EBU Tech 3285) 'bext' chunk: when the take began, so it can
+// be lined up with other recordings and logs. The time reference counts samples
+// since local midnight at the first sample, which is the origination date and
+// time (pre-roll included); libsndfile writes the chunk ahead of the audio.
+void SoundFileWriter::writeBroadcastInfo(const FileSpec& spec)
+{
+    SF_BROADCAST_INFO bext{};
+    const std::time_t seconds = static_cast<std::time_t>(spec.firstSampleUsec / 1'000'000);
+    const double fraction = static_cast<double>(spec.firstSampleUsec % 1'000'000) / 1e6;
+    std::tm local{};
+    localtime_r(&seconds, &local);
+    char date[11], time[9];
+    std::strftime(date, sizeof date, "%Y-%m-%d", &local);
+    std::strftime(time, sizeof time, "%H:%M:%S", &local);
+    std::memcpy(bext.origination_date, date, sizeof bext.origination_date);
+    std::memcpy(bext.origination_time, time, sizeof bext.origination_time);
+    const double sinceMidnight = local.tm_hour * 3600.0 + local.tm_min * 60.0 + local.tm_sec + fraction;
+    const auto reference = static_cast<std::uint64_t>(std::llround(sinceMidnight * spec.rate));
+    bext.time_reference_low = static_cast<unsigned>(reference & 0xffffffffu);
+    bext.time_reference_high = static_cast<unsigned>(reference >> 32);
+    bext.version = 1;
+    std::snprintf(bext.description, sizeof bext.description, "recd: %s", spec.source.c_str());
+    std::snprintf(bext.originator, sizeof bext.originator, "recd");
+    std::snprintf(bext.originator_reference, sizeof bext.originator_reference, "recd-%llu",
+                  static_cast<unsigned long long>(spec.firstSampleUsec));
+    const int n = std::snprintf(bext.coding_history, sizeof bext.coding_history, "A=PCM,F=%u,W=%u,M=%s,T=recd\r\n",
+                                spec.rate, fileBitsPerSample(spec.sampleFormat),
+                                spec.channels == 1 ? "mono" : spec.channels == 2 ? "stereo" : "multichannel");
+    bext.coding_history_size = static_cast<unsigned>(std::max(0, n));
+    if (sf_command(file_, SFC_SET_BROADCAST_INFO, &bext, sizeof bext) != SF_TRUE)
+        log().warn("'{}': libsndfile did not take the broadcast info (bext): {}", spec.path.string(),
+                   sf_strerror(file_));
 }
 
 SoundFileWriter::~SoundFileWriter()

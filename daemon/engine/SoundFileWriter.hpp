@@ -20,6 +20,10 @@ struct FileSpec {
     unsigned channels = 2;
     bool overwrite = false;
     mode_t mode = 0600;
+    // Wall-clock time of the first sample, microseconds since the epoch (0:
+    // unknown). WAV files carry it in a Broadcast WAV 'bext' chunk.
+    std::uint64_t firstSampleUsec = 0;
+    std::string source; // the input device's name, for the bext description
 };
 
 // The writer: libsndfile on a file recd created itself.
@@ -52,6 +56,7 @@ public:
     const std::filesystem::path& path() const { return spec_.path; }
 
 private:
+    void writeBroadcastInfo(const FileSpec& spec);
     [[noreturn]] void fail(const char* what);
 
     FileSpec spec_;

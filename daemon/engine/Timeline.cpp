@@ -20,11 +20,13 @@ void Timeline::stopNow(std::uint64_t position)
     stopRequested_ = true;
     stopped_ = true;
     stopPosition_ = position;
+    applied_ += pending_.size();
     pending_.clear();
 }
 
 void Timeline::apply(Action action)
 {
+    ++applied_;
     switch (action) {
     case Action::Pause: paused_ = true; break;
     case Action::Resume: paused_ = false; break;

@@ -35,6 +35,10 @@ public:
     bool limitReached() const { return kept_ >= limit_; }
     bool paused() const { return paused_; }
     bool stopRequested() const { return stopRequested_; }
+    // Requests not yet reached by the frames given to select().
+    bool pending() const { return !pending_.empty(); }
+    // Requests that have taken effect so far.
+    std::uint64_t applied() const { return applied_; }
     std::uint64_t kept() const { return kept_; }
     // The capture position the file ends at, once a stop was requested.
     std::uint64_t stopPosition() const { return stopPosition_; }
@@ -52,6 +56,7 @@ private:
     std::uint64_t lastPosition_ = 0;
     std::uint64_t limit_ = std::numeric_limits<std::uint64_t>::max();
     std::uint64_t kept_ = 0;
+    std::uint64_t applied_ = 0;
     std::uint64_t stopPosition_ = 0;
     bool paused_ = false;
     bool stopped_ = false;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -71,6 +72,26 @@ protected:
     nlohmann::json status() { return nlohmann::json::parse(recctl({"status", "--json"}).out); }
 };
 
+// The first sample's local date, time and samples since midnight, as the bext
+// chunk must give them.
+void expectBextAt(const std::filesystem::path& file, std::uint64_t firstSampleUsec)
+{
+    const auto bext = readBroadcastInfo(file);
+    ASSERT_TRUE(bext) << file << " has no bext chunk";
+    const std::time_t t = static_cast<std::time_t>(firstSampleUsec / 1'000'000);
+    std::tm local{};
+    localtime_r(&t, &local);
+    char date[16], time[16];
+    std::strftime(date, sizeof date, "%Y-%m-%d", &local);
+    std::strftime(time, sizeof time, "%H:%M:%S", &local);
+    EXPECT_EQ(bext->date, date);
+    EXPECT_EQ(bext->time, time);
+    EXPECT_EQ(bext->originator, "recd");
+    const double sinceMidnight = local.tm_hour * 3600.0 + local.tm_min * 60.0 + local.tm_sec +
+                                 static_cast<double>(firstSampleUsec % 1'000'000) / 1e6;
+    EXPECT_NEAR(static_cast<double>(bext->timeReference), sinceMidnight * rate, 1.0);
+}
+
 double wallSeconds()
 {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -92,6 +113,7 @@ TEST_F(PreRollTest, MarkerPlayedBeforeStartIsInTheFileAtItsPlaceAndBackToBackTak
     // after recctl was launched).
     const double firstSample = static_cast<double>(s1["first_sample_usec"].get<std::uint64_t>()) / 1e6;
     EXPECT_NEAR(firstSample, startCalled - 2.0, 0.05);
+    const std::uint64_t firstSampleUsec = s1["first_sample_usec"].get<std::uint64_t>();
     std::this_thread::sleep_for(1200ms); // the second marker is recorded live
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
 
@@ -114,6 +136,8 @@ TEST_F(PreRollTest, MarkerPlayedBeforeStartIsInTheFileAtItsPlaceAndBackToBackTak
     EXPECT_LT(m1[0], 1.70);
     // Pre-roll and live audio are one timeline: the markers are exactly 1 s apart.
     EXPECT_NEAR(m1[1] - m1[0], 1.0, 0.010);
+    // The Broadcast WAV time stamp is that of the first pre-roll sample.
+    expectBextAt(first, firstSampleUsec);
 
     const auto m2 = markersIn(second);
     ASSERT_EQ(m2.size(), 2u) << "markers in the second take";
@@ -174,4 +198,18 @@ TEST_F(NoPreRollTest, PreRollOptionIsRefusedWhenRecdKeepsNone)
     EXPECT_FALSE(std::filesystem::exists(file));
     // Without pre_roll the input is closed while idle.
     EXPECT_EQ(daemonLog().find("pre-roll: keeping"), std::string::npos);
+}
+
+TEST_F(NoPreRollTest, WavFilesCarryTheTimeOfTheirFirstSampleInABextChunk)
+{
+    const auto file = dir / "stamped.wav";
+    ASSERT_EQ(recctl({"start", file.string()}).exitCode, 0);
+    const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    expectBextAt(file, status["first_sample_usec"].get<std::uint64_t>());
+    // Other containers have no bext chunk; a FLAC take works as before.
+    const auto flac = dir / "plain.flac";
+    ASSERT_EQ(recctl({"start", flac.string()}).exitCode, 0);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_FALSE(readBroadcastInfo(flac));
 }

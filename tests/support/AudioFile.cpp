@@ -3,6 +3,7 @@
 #include <sndfile.h>
 
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace recd::test {
@@ -162,6 +163,23 @@ std::vector<double> toneBursts(const std::vector<float>& mono, int rate, double 
         }
     }
     return onsets;
+}
+
+std::optional<BroadcastInfo> readBroadcastInfo(const std::filesystem::path& path)
+{
+    SF_INFO info{};
+    SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+    if (!f)
+        throw std::runtime_error("cannot open " + path.string() + ": " + sf_strerror(nullptr));
+    SF_BROADCAST_INFO b{};
+    const bool has = sf_command(f, SFC_GET_BROADCAST_INFO, &b, sizeof b) == SF_TRUE;
+    sf_close(f);
+    if (!has)
+        return std::nullopt;
+    return BroadcastInfo{std::string(b.origination_date, strnlen(b.origination_date, sizeof b.origination_date)),
+                         std::string(b.origination_time, strnlen(b.origination_time, sizeof b.origination_time)),
+                         (static_cast<std::uint64_t>(b.time_reference_high) << 32) | b.time_reference_low,
+                         std::string(b.originator, strnlen(b.originator, sizeof b.originator))};
 }
 
 } // namespace recd::test

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ struct AudioFile {
 
 // Throws std::runtime_error if libsndfile cannot open or read it.
 AudioFile readAudioFile(const std::filesystem::path& path);
+
+// The Broadcast WAV 'bext' chunk, as libsndfile reads it back.
+struct BroadcastInfo {
+    std::string date;             // origination date, YYYY-MM-DD
+    std::string time;             // origination time, HH:MM:SS
+    std::uint64_t timeReference;  // samples since midnight at the first sample
+    std::string originator;
+};
+std::optional<BroadcastInfo> readBroadcastInfo(const std::filesystem::path& path);
 
 // Dominant frequency of a pure tone, from the spacing of its rising zero crossings
 // (interpolated between samples); 0 for silence.
