@@ -12,6 +12,7 @@ enum ExitCode : int {
     Unreachable = 3,      // the daemon could not be reached or activated
     NothingToActOn = 4,   // NotRecording: stop, pause, resume or cancel while idle
     AlreadyRecording = 5, // start while recording
+    TimedOut = 6,         // wait --timeout passed with the recording still running
 };
 
 // The exit code for a D-Bus error name.

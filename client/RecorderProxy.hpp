@@ -4,6 +4,10 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <functional>
+#include <string>
+#include <vector>
+
 namespace recctl {
 
 // The generated proxy for org.recd.Recorder1, bound to the daemon's name and
@@ -17,10 +21,22 @@ public:
     }
     ~RecorderProxy() { unregisterProxy(); }
 
+    // Called on the connection's event-loop thread; only `recctl wait` listens.
+    std::function<void(const std::string& path, double duration, const std::string& reason)> onStopped;
+    std::function<void(const std::vector<double>& peak, const std::vector<double>& rms, double elapsed)> onLevels;
+
 private:
-    // recctl's commands are one call each; they do not listen to signals.
     void onRecordingStarted(const std::string&, const uint64_t&) override {}
-    void onRecordingStopped(const std::string&, const double&, const std::string&) override {}
+    void onLevel(const std::vector<double>& peak, const std::vector<double>& rms, const double& elapsed) override
+    {
+        if (onLevels)
+            onLevels(peak, rms, elapsed);
+    }
+    void onRecordingStopped(const std::string& path, const double& duration, const std::string& reason) override
+    {
+        if (onStopped)
+            onStopped(path, duration, reason);
+    }
 };
 
 } // namespace recctl

@@ -3,6 +3,7 @@
 
 #include "ExitCode.hpp"
 #include "Output.hpp"
+#include "Monitor.hpp"
 #include "RecorderProxy.hpp"
 #include "WavRepair.hpp"
 #include "Errors.hpp"
@@ -11,6 +12,8 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <functional>
 #include <optional>
 
@@ -26,6 +29,9 @@ struct StartFlags {
     std::optional<double> maxDuration;
     std::optional<double> reconnect;
     std::optional<double> preRoll;
+    std::optional<double> stopOnSilence;
+    std::optional<double> splitEvery;
+    std::optional<double> silenceThreshold;
     bool overwrite = false;
 
     void addTo(CLI::App& cmd)
@@ -44,6 +50,11 @@ struct StartFlags {
         cmd.add_option("-p,--pre-roll", preRoll,
                        "begin with this many seconds from before the command (up to recd's pre_roll setting, "
                        "which is the default)");
+        cmd.add_option("--split-every", splitEvery,
+                       "go on in a new file every this many seconds: PATH-001.wav, PATH-002.wav, ... (sample-exact)");
+        cmd.add_option("-s,--stop-on-silence", stopOnSilence,
+                       "stop by itself after this many seconds of silence, trimming it to a short tail");
+        cmd.add_option("--silence-threshold", silenceThreshold, "what counts as silence, in dBFS (default -50)");
         cmd.add_flag("--overwrite", overwrite, "replace an existing file");
     }
 
@@ -71,6 +82,12 @@ struct StartFlags {
             o["reconnect"] = sdbus::Variant(*reconnect);
         if (preRoll)
             o["pre_roll"] = sdbus::Variant(*preRoll);
+        if (stopOnSilence)
+            o["stop_on_silence"] = sdbus::Variant(*stopOnSilence);
+        if (splitEvery)
+            o["split_every"] = sdbus::Variant(*splitEvery);
+        if (silenceThreshold)
+            o["silence_threshold"] = sdbus::Variant(*silenceThreshold);
         if (overwrite)
             o["overwrite"] = sdbus::Variant(true);
         return o;
@@ -84,12 +101,46 @@ const char* const footer = R"(Exit codes:
   3  recd could not be reached or started
   4  nothing to act on (stop, pause, resume or cancel while idle)
   5  already recording (start while a recording runs)
+  6  wait --timeout passed with the recording still running
 
 Examples:
   recctl start ~/notes/idea.wav      # prints the absolute path
   recctl stop                        # prints "<path><TAB><seconds>"
   recctl toggle                      # bind this to a key
   recctl stop || recctl start        # the same, by exit code)";
+
+int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::optional<double> timeout)
+{
+    struct Stopped {
+        std::string path;
+        double duration;
+        std::string reason;
+    };
+    std::promise<Stopped> stopped;
+    std::once_flag once;
+    recorder.onStopped = [&](const std::string& path, double d, const std::string& reason) {
+        std::call_once(once, [&] { stopped.set_value({path, d, reason}); });
+    };
+    // Listen first, then look: a stop between the two is not missed.
+    bus.enterEventLoopAsync();
+    const auto status = recorder.GetStatus();
+    if (status.at("state").get<std::string>() == "idle") {
+        fmt::print(stderr, "recctl: nothing to wait for: not recording\n");
+        return recctl::NothingToActOn;
+    }
+    auto result = stopped.get_future();
+    if (timeout && result.wait_for(std::chrono::duration<double>(*timeout)) != std::future_status::ready) {
+        fmt::print(stderr, "recctl: still recording after {} s\n", *timeout);
+        return recctl::TimedOut;
+    }
+    const Stopped s = result.get();
+    fmt::print("{}", recctl::formatStopped(s.path, s.duration));
+    if (s.reason == "device_lost" || s.reason == "io_error" || s.reason == "error") {
+        fmt::print(stderr, "recctl: the recording ended by a fault: {} (recctl status shows why)\n", s.reason);
+        return recctl::Failed;
+    }
+    return recctl::Success;
+}
 
 } // namespace
 
@@ -110,6 +161,19 @@ int main(int argc, char** argv)
     auto* pause = app.add_subcommand("pause", "pause the recording (paused time is left out of the file)");
     auto* resume = app.add_subcommand("resume", "resume a paused recording");
     auto* cancel = app.add_subcommand("cancel", "stop recording and delete the file");
+    std::optional<double> waitTimeout;
+    auto* wait = app.add_subcommand(
+        "wait", "wait until the current recording stops (max duration, silence, another client) and print what "
+                "stop prints; exits 1 if it ended by a fault, 4 if nothing is recording");
+    wait->add_option("-t,--timeout", waitTimeout, "give up after this many seconds (exit 6)")
+        ->check(CLI::PositiveNumber);
+    std::optional<unsigned> monitorCount;
+    auto* monitor = app.add_subcommand(
+        "monitor", "live input meter while recording: a bar per channel with peak and RMS dBFS, a clip marker, "
+                   "the elapsed time and the state; redraws in place on a terminal, one line per update when "
+                   "piped; Ctrl-C ends it");
+    monitor->add_option("-n,--count", monitorCount, "end after this many level updates (about 10 a second)")
+        ->check(CLI::PositiveNumber);
     auto* duration = app.add_subcommand("duration", "print the seconds recorded so far (0.000 when idle)");
     auto* status = app.add_subcommand("status", "show what recd is doing");
     status->add_flag("-j,--json", json, "one JSON object with the fields of GetStatus");
@@ -172,6 +236,10 @@ int main(int argc, char** argv)
             recorder.ResumeRecording();
         } else if (cancel->parsed()) {
             recorder.CancelRecording();
+        } else if (wait->parsed()) {
+            return waitForStop(*bus, recorder, waitTimeout);
+        } else if (monitor->parsed()) {
+            return recctl::runMonitor(*bus, recorder, monitorCount);
         } else if (duration->parsed()) {
             fmt::print("{:.3f}\n", recorder.GetDuration());
         } else if (status->parsed()) {

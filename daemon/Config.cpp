@@ -92,7 +92,7 @@ private:
 
 const std::set<std::string_view> knownKeys{"device",        "rate",          "channels",     "sample_format",
                                            "directory",     "name_template", "audio_api",    "buffer_frames",
-                                           "ring_seconds",  "sync_interval", "file_mode",    "pre_roll"};
+                                           "ring_seconds",  "sync_interval", "file_mode",    "pre_roll",      "on_stop"};
 
 } // namespace
 
@@ -169,6 +169,8 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
     }
     if (auto v = r.integer("buffer_frames", 32, 16384))
         config.engine.bufferFrames = static_cast<unsigned>(*v);
+    if (auto v = r.string("on_stop"))
+        config.onStop = *v;
     if (auto v = r.number("pre_roll", 0, 300))
         config.preRoll = *v;
     if (auto v = r.number("ring_seconds", 1, 600))

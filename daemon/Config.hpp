@@ -21,6 +21,9 @@ struct Config {
     // Seconds of input kept in memory while idle, to begin recordings with
     // (0: the input is closed while idle).
     double preRoll = 0;
+    // Shell command run after each recording that ended with a file (not
+    // cancelled), with the path and the duration as arguments.
+    std::string onStop;
     EngineSettings engine;
 
     // $XDG_CONFIG_HOME/recd/recd.toml, or ~/.config/recd/recd.toml

@@ -24,6 +24,7 @@ EventLoop::EventLoop(sdbus::IConnection& bus) : bus_(bus)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD); // hooks ending
     // Blocked in every thread (threads started later inherit the mask), so the
     // signals arrive only through the signalfd, on this thread.
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -80,6 +81,9 @@ int EventLoop::run()
                 if (info.ssi_signo == SIGHUP) {
                     if (onReload)
                         onReload();
+                } else if (info.ssi_signo == SIGCHLD) {
+                    if (onChild)
+                        onChild();
                 } else {
                     return static_cast<int>(info.ssi_signo);
                 }

@@ -22,6 +22,7 @@ public:
 
     std::function<void()> onWake;
     std::function<void()> onReload; // SIGHUP
+    std::function<void()> onChild;  // SIGCHLD: a hook ended
     // Runs until SIGTERM or SIGINT, or until the bus connection is lost.
     // Returns the signal number, or 0 if the bus went away.
     int run();

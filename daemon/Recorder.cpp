@@ -141,11 +141,22 @@ std::filesystem::path Recorder::start(RecordingRequest request)
     const auto t1 = std::chrono::steady_clock::now();
     EngineSettings settings = config_.engine;
     settings.streamCloser = &streamCloser_;
+    settings.onLevels = wake_;
+    // The crash mark names the file being written: part 1 once it exists, each
+    // next part as a split take moves on (from the writer thread, hence the lock).
+    settings.onNewFile = [this](const std::filesystem::path& path) {
+        std::lock_guard lock(markerMutex_);
+        marker_.set(path);
+    };
     session_ = std::make_unique<CaptureSession>(plan, settings, wake_, std::move(input));
+    {
+        std::lock_guard lock(markerMutex_);
+        marker_.set(session_->status().path); // part 1, or a later one if the writer already moved on
+    }
+    session_->setMetering(metering_);
     using ms = std::chrono::duration<double, std::milli>;
     log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", ms(t1 - t0).count(),
                 ms(std::chrono::steady_clock::now() - t1).count());
-    marker_.set(plan.path);
     if (events_) {
         events_->recordingStarted(plan.path, session_->firstSampleUsec());
         events_->stateChanged();
@@ -172,7 +183,32 @@ StopResult Recorder::finalize(bool cancelled)
         events_->recordingStopped(r);
         events_->stateChanged();
     }
+    runStopHook(r);
     return r;
+}
+
+void Recorder::setMetering(bool on)
+{
+    metering_ = on;
+    if (session_)
+        session_->setMetering(on);
+}
+
+std::optional<Levels> Recorder::takeLevels()
+{
+    if (!session_ || session_->ended() || session_->state() != SessionState::Recording)
+        return std::nullopt;
+    return session_->takeLevels();
+}
+
+void Recorder::runStopHook(const StopResult& r)
+{
+    if (config_.onStop.empty() || r.reason == StopReason::Cancelled)
+        return;
+    const std::string duration = fmt::format("{:.3f}", r.duration);
+    const std::string reason(stopReasonName(r.reason));
+    hooks_.spawn("on_stop", config_.onStop, {r.path.string(), duration, reason},
+                 {{"RECD_PATH", r.path.string()}, {"RECD_DURATION", duration}, {"RECD_REASON", reason}});
 }
 
 StopResult Recorder::stop()
@@ -209,6 +245,7 @@ void Recorder::recoverInterrupted()
     last_ = r;
     if (events_)
         events_->recordingStopped(r);
+    runStopHook(r);
 }
 
 void Recorder::reapEnded()

@@ -7,11 +7,13 @@
 #include "CaptureSession.hpp"
 #include "StandbyInput.hpp"
 #include "Config.hpp"
+#include "HookRunner.hpp"
 #include "RecordingRequest.hpp"
 #include "RecoveryMarker.hpp"
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -61,6 +63,12 @@ public:
     // Repairs the file of a recording a killed predecessor left marked, and
     // reports it as stopped with reason "recovered". Call once at start-up.
     void recoverInterrupted();
+    // Whether levels are measured for a live meter (while someone watches).
+    void setMetering(bool on);
+    // The levels of the running take measured since the last call, if any.
+    std::optional<Levels> takeLevels();
+    // Collects hooks that have ended (on SIGCHLD).
+    void reapHooks() { hooks_.reap(); }
     void setConfig(Config config);
     const Config& config() const { return config_; }
 
@@ -70,6 +78,8 @@ private:
     StopResult finalize(bool cancel);
     // Starts, restarts or ends the pre-roll to match config_.
     void applyPreRoll();
+    // Runs config on_stop for a recording that left a file.
+    void runStopHook(const StopResult& r);
 
     Config config_;
     RecorderEvents* events_ = nullptr;
@@ -79,6 +89,9 @@ private:
     std::unique_ptr<CaptureSession> session_;
     std::optional<StopResult> last_;
     RecoveryMarker marker_;
+    HookRunner hooks_;
+    std::mutex markerMutex_; // the writer thread sets the mark when a split take moves on
+    bool metering_ = false;
 };
 
 } // namespace recd

@@ -13,7 +13,8 @@ namespace recd {
 namespace {
 
 const std::set<std::string> optionKeys{"device",       "rate",      "channels", "sample_format",
-                                       "max_duration", "reconnect", "overwrite", "pre_roll"};
+                                       "max_duration", "reconnect", "overwrite", "pre_roll",
+                                       "stop_on_silence", "silence_threshold", "split_every"};
 
 template <class T>
 T optionValue(const std::string& key, const sdbus::Variant& v, const char* type)
@@ -49,6 +50,12 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
             r.maxDuration = optionValue<double>(key, value, "seconds");
         } else if (key == "reconnect") {
             r.reconnect = optionValue<double>(key, value, "seconds");
+        } else if (key == "split_every") {
+            r.splitEvery = optionValue<double>(key, value, "seconds");
+        } else if (key == "stop_on_silence") {
+            r.stopOnSilence = optionValue<double>(key, value, "seconds");
+        } else if (key == "silence_threshold") {
+            r.silenceThreshold = optionValue<double>(key, value, "dBFS");
         } else if (key == "pre_roll") {
             r.preRoll = optionValue<double>(key, value, "seconds");
         } else if (key == "overwrite") {
@@ -62,7 +69,7 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
 }
 
 RecorderAdaptor::RecorderAdaptor(sdbus::IConnection& connection, Recorder& recorder)
-    : AdaptorInterfaces(connection, objectPath), recorder_(recorder)
+    : AdaptorInterfaces(connection, objectPath), recorder_(recorder), connection_(connection)
 {
     registerAdaptor();
     recorder_.setEvents(this);
@@ -93,6 +100,65 @@ void RecorderAdaptor::recordingStarted(const std::filesystem::path& path, std::u
 void RecorderAdaptor::recordingStopped(const StopResult& r)
 {
     emitRecordingStopped(r.path.string(), r.duration, std::string(stopReasonName(r.reason)));
+}
+
+void RecorderAdaptor::WatchLevels()
+{
+    retiredMatches_.clear();
+    const std::string client = getObject().getCurrentlyProcessedMessage()->getSender();
+    if (watchers_.contains(client))
+        return;
+    const std::string match = fmt::format("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                          "member='NameOwnerChanged',arg0='{}'",
+                                          client);
+    watchers_.emplace(client, connection_.addMatch(match, [this, client](sdbus::Message& m) {
+        std::string name, oldOwner, newOwner;
+        m >> name >> oldOwner >> newOwner;
+        if (newOwner.empty())
+            unwatch(client); // it left the bus
+    }));
+    log().info("{} watches the levels ({} watching)", client, watchers_.size());
+    recorder_.setMetering(true);
+}
+
+void RecorderAdaptor::UnwatchLevels()
+{
+    retiredMatches_.clear();
+    unwatch(getObject().getCurrentlyProcessedMessage()->getSender());
+}
+
+void RecorderAdaptor::unwatch(const std::string& client)
+{
+    const auto it = watchers_.find(client);
+    if (it == watchers_.end())
+        return;
+    // This may run inside the match's own callback (the client left the bus):
+    // freeing the match there would pull it out from under sd-bus, so it is
+    // kept until the next call made from outside a callback.
+    retiredMatches_.push_back(std::move(it->second));
+    watchers_.erase(it);
+    log().info("{} no longer watches the levels ({} watching)", client, watchers_.size());
+    if (watchers_.empty())
+        recorder_.setMetering(false);
+}
+
+void RecorderAdaptor::emitLevels()
+{
+    retiredMatches_.clear();
+    if (watchers_.empty())
+        return;
+    const auto levels = recorder_.takeLevels();
+    if (!levels)
+        return;
+    // D-Bus doubles carry -inf, but not every client's JSON or UI does: digital
+    // silence goes out as -1000 dBFS.
+    auto finite = [](std::vector<double> v) {
+        for (double& x : v)
+            if (!std::isfinite(x))
+                x = -1000.0;
+        return v;
+    };
+    emitLevel(finite(levels->peakDbfs), finite(levels->rmsDbfs), recorder_.duration());
 }
 
 void RecorderAdaptor::stateChanged()
@@ -162,6 +228,7 @@ std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
             {"input_overflows", sdbus::Variant(std::uint32_t{c.inputOverflows})},
             {"gaps", sdbus::Variant(std::uint32_t{c.gaps})},
             {"pre_roll", sdbus::Variant(c.preRoll)},
+            {"part", sdbus::Variant(std::uint32_t{s.session ? c.part : 0})},
             {"bytes", sdbus::Variant(std::uint64_t{c.bytes})},
             {"first_sample_usec", sdbus::Variant(std::uint64_t{s.firstSampleUsec})},
         };

@@ -8,6 +8,9 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <map>
+#include <string>
+
 namespace recd {
 
 class RecorderAdaptor final : public sdbus::AdaptorInterfaces<org::recd::Recorder1_adaptor>, public RecorderEvents {
@@ -22,6 +25,11 @@ public:
     void recordingStopped(const StopResult& result) override;
     void stateChanged() override;
 
+    // Emits Level with the levels measured since the last call, if any client
+    // watches and a take is running. Called on the main loop when the writer
+    // says new levels are ready.
+    void emitLevels();
+
 private:
     using Options = std::map<std::string, sdbus::Variant>;
 
@@ -34,6 +42,8 @@ private:
     void CancelRecording() override;
     std::map<std::string, sdbus::Variant> GetStatus() override;
     std::vector<std::map<std::string, sdbus::Variant>> ListDevices() override;
+    void WatchLevels() override;
+    void UnwatchLevels() override;
     std::string State() override;
     std::string Path() override;
 
@@ -41,7 +51,15 @@ private:
     template <class F>
     auto translate(const char* method, F&& f) -> decltype(f());
 
+    void unwatch(const std::string& client);
+
     Recorder& recorder_;
+    sdbus::IConnection& connection_;
+    // Clients that asked for Level, each with a match on its NameOwnerChanged,
+    // so one that leaves the bus without unwatching is dropped too. recd sees
+    // bus traffic only for its watchers, never for clients in general.
+    std::map<std::string, sdbus::Slot> watchers_;
+    std::vector<sdbus::Slot> retiredMatches_;
 };
 
 // Parses StartRecording's options; throws InvalidArgument naming a bad key.

@@ -61,7 +61,13 @@ int main(int argc, char** argv)
     recd::EventLoop loop(*bus);
     recd::Recorder recorder(config, [&loop] { loop.wake(); });
     recd::RecorderAdaptor adaptor(*bus, recorder);
-    loop.onWake = [&] { recorder.reapEnded(); };
+    // The writer thread wakes the loop when a take ended by itself, and when new
+    // levels are ready for the Level signal.
+    loop.onWake = [&] {
+        recorder.reapEnded();
+        adaptor.emitLevels();
+    };
+    loop.onChild = [&] { recorder.reapHooks(); };
     loop.onReload = [&] {
         try {
             recorder.setConfig(recd::Config::load(path, explicitConfig));

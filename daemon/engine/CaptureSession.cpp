@@ -2,9 +2,11 @@
 
 #include "Errors.hpp"
 #include "Log.hpp"
+#include "SilenceDetector.hpp"
 
 #include <cmath>
 #include <ctime>
+#include <utility>
 
 namespace recd {
 
@@ -51,6 +53,7 @@ std::string_view stopReasonName(StopReason r)
     case StopReason::IoError: return "io_error";
     case StopReason::Error: return "error";
     case StopReason::Recovered: return "recovered";
+    case StopReason::Silence: return "silence";
     }
     return "error";
 }
@@ -79,10 +82,9 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
     const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.lastBufferNs) - sinceStartNs;
     firstSampleUsec_ = static_cast<std::uint64_t>(firstSampleNs / 1000);
 
-    FileSpec spec{plan.path,     plan.container,    plan.sampleFormat, plan.rate, plan.channels, plan.overwrite,
-                  settings.fileMode, firstSampleUsec_, plan.device.name};
+    currentPath_ = plan.path;
     try {
-        writer_ = std::make_unique<SoundFileWriter>(spec);
+        writer_ = std::make_unique<SoundFileWriter>(fileSpec(plan.path, 0));
     } catch (...) {
         releaseStreams();
         throw;
@@ -220,6 +222,63 @@ void CaptureSession::endBySelf(StopReason reason, std::string message)
     endMessage_ = std::move(message);
 }
 
+FileSpec CaptureSession::fileSpec(const std::filesystem::path& path, std::uint64_t fileFrame) const
+{
+    const std::uint64_t firstSampleUsec = firstSampleUsec_ + fileFrame * 1'000'000 / plan_.rate;
+    return FileSpec{path,           plan_.container, plan_.sampleFormat, plan_.rate, plan_.channels, plan_.overwrite,
+                    settings_.fileMode, firstSampleUsec, plan_.device.name};
+}
+
+void CaptureSession::startNextPart(std::uint64_t fileFrame)
+{
+    // The part just filled is final before the next one exists: a crash now
+    // leaves every finished part whole.
+    writer_->close();
+    ++part_;
+    const std::filesystem::path& base = plan_.splitBase;
+    std::filesystem::path next = partPath(base, part_);
+    std::unique_ptr<SoundFileWriter> writer;
+    for (int attempt = 2;; ++attempt) {
+        try {
+            writer = std::make_unique<SoundFileWriter>(fileSpec(next, fileFrame));
+            break;
+        } catch (const FileExists&) {
+            // Never stop a take over a name: go on under the next free one.
+            const std::filesystem::path wanted = partPath(base, part_);
+            next = wanted.parent_path() /
+                   fmt::format("{}-{}{}", wanted.stem().string(), attempt, wanted.extension().string());
+            log().warn("'{}' exists; part {} goes to '{}'", wanted.string(), part_, next.string());
+        }
+    }
+    {
+        std::lock_guard lock(streamMutex_);
+        finishedParts_.push_back(currentPath_);
+        currentPath_ = next;
+        writer_ = std::move(writer);
+    }
+    partStart_ = fileFrame;
+    if (settings_.onNewFile)
+        settings_.onNewFile(next);
+    log().info("recording goes on in part {}, '{}', at {:.3f} s", part_, next.string(),
+               static_cast<double>(fileFrame) / plan_.rate);
+}
+
+void CaptureSession::endOnSilence(const SilenceDetector& silence)
+{
+    // Keep a short tail of the silence, so the take does not end on a cut.
+    const std::uint64_t tail = std::min<std::uint64_t>(silence.silentFrames(), plan_.rate / 2);
+    const std::uint64_t keep = std::max(silence.silentSince() + tail, partStart_);
+    const bool trimmed = writer_->truncate(keep - partStart_);
+    if (trimmed)
+        framesInFile_.store(keep, std::memory_order_relaxed);
+    endBySelf(StopReason::Silence,
+              fmt::format("no sound above {:.0f} dBFS for {:.1f} s{}", plan_.silenceThresholdDbfs,
+                          static_cast<double>(plan_.silenceStopFrames) / plan_.rate,
+                          trimmed ? fmt::format("; trailing silence trimmed to {:.1f} s",
+                                                static_cast<double>(tail) / plan_.rate)
+                                  : std::string("; this container keeps the trailing silence")));
+}
+
 void CaptureSession::runWriter()
 {
     Timeline timeline;
@@ -238,10 +297,15 @@ void CaptureSession::runWriter()
     const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
     const std::int64_t bufferNs =
         static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
-    std::int64_t lastBufferSeen = stream_->progress().lastBufferNs;
+    std::uint32_t gapsSeen = 0;
     std::uint32_t overrunsSeen = 0;
     std::uint64_t appliedSeen = 0;
     bool byItself = false;
+    LevelMeter meter(stream_->format());
+    auto lastLevels = std::chrono::steady_clock::now();
+    std::optional<SilenceDetector> silence;
+    if (plan_.silenceStopFrames)
+        silence.emplace(stream_->format(), plan_.silenceThresholdDbfs);
 
     try {
         for (;;) {
@@ -262,8 +326,27 @@ void CaptureSession::runWriter()
                 } else {
                     if (settings_.beforeWrite)
                         settings_.beforeWrite(timeline.kept());
-                    for (const auto& run : timeline.select(consumed, frames))
-                        writer_->write(region.data() + run.offset * frameBytes, run.frames);
+                    std::uint64_t fileFrame = timeline.kept();
+                    for (const auto& run : timeline.select(consumed, frames)) {
+                        for (std::uint64_t done = 0; done < run.frames;) {
+                            // A new part when this one is full and there is more to
+                            // write: never an empty last part, never a frame twice.
+                            if (plan_.splitFrames && fileFrame - partStart_ == plan_.splitFrames)
+                                startNextPart(fileFrame);
+                            const std::uint64_t n =
+                                plan_.splitFrames
+                                    ? std::min(run.frames - done, plan_.splitFrames - (fileFrame - partStart_))
+                                    : run.frames - done;
+                            const std::byte* data = region.data() + (run.offset + done) * frameBytes;
+                            writer_->write(data, n);
+                            if (silence)
+                                silence->feed(data, n, fileFrame);
+                            if (metering_.load(std::memory_order_relaxed))
+                                meter.feed(data, n);
+                            fileFrame += n;
+                            done += n;
+                        }
+                    }
                     if (timeline.applied() != appliedSeen) {
                         appliedSeen = timeline.applied();
                         {
@@ -285,10 +368,25 @@ void CaptureSession::runWriter()
                     ringTail_ = keepFrom;
                 }
             }
+            // About ten times a second, on the writer's 50 ms rhythm.
+            if (meter.frames() > 0 && std::chrono::steady_clock::now() - lastLevels >= std::chrono::milliseconds(90)) {
+                lastLevels = std::chrono::steady_clock::now();
+                {
+                    std::lock_guard lock(levelsMutex_);
+                    levels_ = meter.take();
+                }
+                if (settings_.onLevels)
+                    settings_.onLevels();
+            }
             if (timeline.stopped())
                 break;
             if (timeline.limitReached()) {
                 endBySelf(StopReason::MaxDuration, {});
+                byItself = true;
+                break;
+            }
+            if (silence && silence->silentFrames() >= plan_.silenceStopFrames) {
+                endOnSilence(*silence);
                 byItself = true;
                 break;
             }
@@ -304,15 +402,12 @@ void CaptureSession::runWriter()
             const CaptureProgress progress = stream_->progress();
             // A source that pauses delivering (suspended, stalled) leaves a gap in
             // time that the file cannot show: log where, and count it.
-            if (progress.lastBufferNs != lastBufferSeen) {
-                const std::int64_t between = progress.lastBufferNs - lastBufferSeen;
-                if (between > 3 * bufferNs + 50'000'000) {
-                    gaps_.fetch_add(1, std::memory_order_relaxed);
-                    log().warn("'{}': the device delivered no audio for {} ms, at {:.3f} s in the file",
-                               plan_.path.string(), (between - bufferNs) / 1'000'000,
-                               static_cast<double>(timeline.kept()) / plan_.rate);
-                }
-                lastBufferSeen = progress.lastBufferNs;
+            if (const std::uint32_t gaps = stream_->gaps(); gaps != gapsSeen) {
+                gaps_.fetch_add(gaps - gapsSeen, std::memory_order_relaxed);
+                log().warn("'{}': the device delivered no audio for {} ms, at {:.3f} s in the file",
+                           plan_.path.string(), (stream_->lastGapNs() - bufferNs) / 1'000'000,
+                           static_cast<double>(timeline.kept()) / plan_.rate);
+                gapsSeen = gaps;
             }
             if (const std::uint32_t overruns = stream_->overruns(); overruns != overrunsSeen) {
                 log().warn("'{}': the writer fell behind and {} frames were dropped so far ({} times), at {:.3f} s "
@@ -326,7 +421,7 @@ void CaptureSession::runWriter()
                 if (plan_.reconnectSeconds > 0 && reconnect(consumed)) {
                     ring = &stream_->ring();
                     ringTail_ = 0;
-                    lastBufferSeen = stream_->progress().lastBufferNs;
+                    gapsSeen = 0;
                     overrunsSeen = 0;
                     continue;
                 }
@@ -381,7 +476,7 @@ StopResult CaptureSession::stop()
         writerThread_.join();
     const std::int64_t t1 = monotonicNs();
 
-    result_.path = plan_.path;
+    result_.path = currentPath_;
     result_.reason = endReason_;
     result_.message = endMessage_;
     try {
@@ -411,6 +506,10 @@ StopResult CaptureSession::cancel()
 {
     StopResult r = stop();
     writer_->discard();
+    for (const auto& part : finishedParts_) {
+        std::error_code ec;
+        std::filesystem::remove(part, ec);
+    }
     r.reason = StopReason::Cancelled;
     result_ = r;
     log().info("cancelled and deleted '{}'", plan_.path.string());
@@ -431,6 +530,12 @@ CaptureSession::DropCounters CaptureSession::dropCounters() const
     return d;
 }
 
+std::optional<Levels> CaptureSession::takeLevels()
+{
+    std::lock_guard lock(levelsMutex_);
+    return std::exchange(levels_, std::nullopt);
+}
+
 double CaptureSession::duration() const
 {
     return static_cast<double>(frames()) / plan_.rate;
@@ -440,7 +545,11 @@ SessionStatus CaptureSession::status() const
 {
     SessionStatus s;
     s.state = state();
-    s.path = plan_.path;
+    {
+        std::lock_guard lock(streamMutex_);
+        s.path = currentPath_;
+        s.part = part_;
+        }
     s.deviceId = plan_.device.id;
     s.deviceName = plan_.device.name;
     s.rate = plan_.rate;

@@ -3,6 +3,7 @@
 #include "CaptureStream.hpp"
 #include "RecordingRequest.hpp"
 #include "RingBuffer.hpp"
+#include "LevelMeter.hpp"
 #include "SoundFileWriter.hpp"
 #include "StreamCloser.hpp"
 #include "Timeline.hpp"
@@ -14,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -53,6 +55,11 @@ struct EngineSettings {
     // so far. For tests only: a disk that stalls for seconds on cue cannot be
     // produced in a container, so a test stalls the writer here instead.
     std::function<void(std::uint64_t framesInFile)> beforeWrite;
+    // Called on the writer thread each time new levels are ready (about every
+    // 100 ms of audio, only while metering is on): it must only wake the owner.
+    std::function<void()> onLevels;
+    // Called on the writer thread when a split take goes on in a new file.
+    std::function<void(const std::filesystem::path&)> onNewFile;
 };
 
 // A stream that is already running, handed to a session by a pre-roll
@@ -73,7 +80,7 @@ inline CaptureFormat captureFormat(const CapturePlan& plan) { return {plan.rate,
 enum class SessionState { Recording, Paused, Stopped };
 std::string_view sessionStateName(SessionState s);
 
-enum class StopReason { Requested, MaxDuration, Cancelled, DeviceLost, IoError, Error, Recovered };
+enum class StopReason { Requested, MaxDuration, Cancelled, DeviceLost, IoError, Error, Recovered, Silence };
 std::string_view stopReasonName(StopReason r);
 
 struct SessionStatus {
@@ -90,6 +97,7 @@ struct SessionStatus {
     std::uint64_t overrunFrames = 0;
     std::uint32_t inputOverflows = 0;
     double preRoll = 0; // seconds at the head of the file from before the request
+    unsigned part = 1;  // with split_every: the number of the part being written
     std::uint32_t gaps = 0; // times the device stopped delivering for a while (suspended, stalled)
     std::uint64_t bytes = 0;
 };
@@ -147,6 +155,11 @@ public:
     const CapturePlan& plan() const { return plan_; }
     // Wall-clock time of the first sample in the file, microseconds since the epoch.
     std::uint64_t firstSampleUsec() const { return firstSampleUsec_; }
+    // Level metering of the audio written (peak and RMS per channel), for a live
+    // meter. Off by default: measuring costs CPU nobody may be looking at.
+    void setMetering(bool on) { metering_.store(on, std::memory_order_relaxed); }
+    // The levels measured since the last call, if any are ready.
+    std::optional<Levels> takeLevels();
     // Frames at the head of the file captured before the request (pre-roll).
     std::uint64_t preRollFrames() const { return preRollFrames_; }
 
@@ -169,6 +182,10 @@ private:
     };
     DropCounters dropCounters() const;
     void endBySelf(StopReason reason, std::string message);
+    void endOnSilence(const class SilenceDetector& silence);
+    FileSpec fileSpec(const std::filesystem::path& path, std::uint64_t fileFrame) const;
+    // Finalizes the current part and goes on in the next (split_every).
+    void startNextPart(std::uint64_t fileFrame);
     // Gives the stream back to the pre-roll or closes it, and the lost ones too.
     void releaseStreams();
 
@@ -183,7 +200,11 @@ private:
     DropCounters finalDrops_; // once stop() has let go of the streams
     mutable std::mutex streamMutex_;
     std::atomic<std::uint64_t> streamBase_{0};
-    std::unique_ptr<SoundFileWriter> writer_;
+    std::unique_ptr<SoundFileWriter> writer_; // replaced by the writer thread, under streamMutex_, between parts
+    std::filesystem::path currentPath_;        // likewise
+    std::vector<std::filesystem::path> finishedParts_;
+    unsigned part_ = 1;
+    std::uint64_t partStart_ = 0; // writer thread: the file frame the current part begins at
     std::thread writerThread_;
     std::uint64_t firstSampleUsec_ = 0;
     std::function<void(std::unique_ptr<CaptureStream>, std::uint64_t)> giveBack_;
@@ -200,6 +221,9 @@ private:
     std::vector<std::pair<Timeline::Action, std::uint64_t>> marks_;
     std::int64_t stopDeadlineNs_ = 0; // guarded by marksMutex_
 
+    std::atomic<bool> metering_{false};
+    std::mutex levelsMutex_;
+    std::optional<Levels> levels_; // guarded by levelsMutex_
     std::atomic<SessionState> state_{SessionState::Recording};
     std::atomic<std::uint64_t> framesInFile_{0};
     std::atomic<std::uint32_t> gaps_{0};

@@ -87,6 +87,8 @@ struct CaptureStream::Core {
     std::atomic<std::uint32_t> overruns{0};       // callbacks that found the ring full
     std::atomic<std::uint64_t> overrunFrames{0};  // frames those callbacks dropped
     std::atomic<std::uint32_t> inputOverflows{0}; // buffers the audio API said it lost
+    std::atomic<std::uint32_t> gaps{0};           // pauses in delivery (suspended, stalled source)
+    std::atomic<std::int64_t> lastGapNs{0};
     std::atomic<bool> failed{false};
 };
 
@@ -173,6 +175,8 @@ std::uint32_t CaptureStream::inputOverflows() const noexcept
 {
     return core_->inputOverflows.load(std::memory_order_relaxed);
 }
+std::uint32_t CaptureStream::gaps() const noexcept { return core_->gaps.load(std::memory_order_acquire); }
+std::int64_t CaptureStream::lastGapNs() const noexcept { return core_->lastGapNs.load(std::memory_order_relaxed); }
 bool CaptureStream::failed() const noexcept
 {
     if (streamErrors.load(std::memory_order_relaxed) != core_->errorsAtOpen)
@@ -230,6 +234,16 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
         // and dropped: a gap is honest, a repeat is not.
         s.inputOverflows.fetch_add(1, std::memory_order_relaxed);
         return 0;
+    }
+    // A source that pauses delivering (suspended, stalled) leaves a gap in time
+    // the file cannot show. Only this thread sees buffers one by one, so it
+    // measures the time between them; more than three buffers' time plus 50 ms of
+    // scheduling slack is a gap.
+    const std::int64_t previous = s.lastBufferNs.load(std::memory_order_relaxed);
+    const std::int64_t bufferNs = static_cast<std::int64_t>(frames) * 1'000'000'000 / s.format.rate;
+    if (previous != 0 && now - previous > 3 * bufferNs + 50'000'000) {
+        s.lastGapNs.store(now - previous, std::memory_order_relaxed);
+        s.gaps.fetch_add(1, std::memory_order_release);
     }
     const std::size_t written = s.ring.write(static_cast<const std::byte*>(input), frames * frameBytes);
     const std::uint64_t pushed = written / frameBytes;

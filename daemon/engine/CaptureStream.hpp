@@ -61,6 +61,9 @@ public:
     std::uint32_t overruns() const noexcept;
     std::uint64_t overrunFrames() const noexcept;
     std::uint32_t inputOverflows() const noexcept;
+    // Times the device paused delivering, and how long the last pause was.
+    std::uint32_t gaps() const noexcept;
+    std::int64_t lastGapNs() const noexcept;
     bool failed() const noexcept;
 
 private:

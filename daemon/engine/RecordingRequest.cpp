@@ -57,10 +57,25 @@ void checkTargetPath(const std::filesystem::path& path, bool overwrite)
         throw FileExists(fmt::format("'{}' already exists; choose another name or ask to overwrite it", text));
 }
 
+std::filesystem::path partPath(const std::filesystem::path& path, unsigned n)
+{
+    return path.parent_path() / fmt::format("{}-{:03}{}", path.stem().string(), n, path.extension().string());
+}
+
 CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
 {
-    checkTargetPath(request.path, request.overwrite);
-    return planFormat(request, devices);
+    if (request.splitEvery && !(std::isfinite(*request.splitEvery) && *request.splitEvery >= 0.1 &&
+                                *request.splitEvery <= 366.0 * 24 * 3600))
+        throw InvalidArgument(fmt::format("split_every {} is out of range; give seconds per file from 0.1 up",
+                                          *request.splitEvery));
+    // A split take begins with part 1: that is the file that must not exist.
+    RecordingRequest first = request;
+    if (request.splitEvery)
+        first.path = partPath(request.path, 1);
+    checkTargetPath(first.path, request.overwrite);
+    CapturePlan plan = planFormat(first, devices);
+    plan.splitBase = request.path;
+    return plan;
 }
 
 CapturePlan planFormat(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
@@ -85,6 +100,18 @@ CapturePlan planFormat(const RecordingRequest& request, const std::vector<Device
                                           "pre_roll",
                                           *request.preRoll));
 
+    if (request.stopOnSilence && !(std::isfinite(*request.stopOnSilence) && *request.stopOnSilence > 0 &&
+                                   *request.stopOnSilence <= 86400))
+        throw InvalidArgument(fmt::format("stop_on_silence {} is out of range; give seconds above 0 (up to a day)",
+                                          *request.stopOnSilence));
+    if (request.silenceThreshold &&
+        !(std::isfinite(*request.silenceThreshold) && *request.silenceThreshold >= -120 && *request.silenceThreshold < 0))
+        throw InvalidArgument(fmt::format("silence_threshold {} is out of range; give dBFS from -120 to below 0 "
+                                          "(e.g. -50)",
+                                          *request.silenceThreshold));
+    if (request.silenceThreshold && !request.stopOnSilence)
+        throw InvalidArgument("silence_threshold needs stop_on_silence (seconds of silence that end the take)");
+
     CapturePlan plan;
     plan.path = request.path;
     plan.reconnectSeconds = request.reconnect.value_or(0);
@@ -104,6 +131,11 @@ CapturePlan planFormat(const RecordingRequest& request, const std::vector<Device
         throw UnsupportedFormat(fmt::format("'{}' cannot record at {} Hz; it supports {} Hz", device.name, plan.rate,
                                             fmt::join(device.sampleRates, ", ")));
     plan.sampleFormat = checkFileFormat(*plan.container, request.sampleFormat, plan.rate, plan.channels);
+    if (request.splitEvery)
+        plan.splitFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.splitEvery * plan.rate)));
+    if (request.stopOnSilence)
+        plan.silenceStopFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.stopOnSilence * plan.rate)));
+    plan.silenceThresholdDbfs = request.silenceThreshold.value_or(-50.0);
     if (request.preRoll)
         plan.preRollFrames = static_cast<std::uint64_t>(std::llround(*request.preRoll * plan.rate));
     if (request.maxDuration)

@@ -21,6 +21,9 @@ struct RecordingRequest {
     std::optional<double> maxDuration; // seconds
     std::optional<double> reconnect;   // seconds to wait for a lost device to return
     std::optional<double> preRoll;     // seconds from before the request to begin with
+    std::optional<double> stopOnSilence;    // seconds of continuous silence that end the take
+    std::optional<double> splitEvery;       // seconds per file; the take goes on in numbered parts
+    std::optional<double> silenceThreshold; // dBFS; below it is silence
     bool overwrite = false;
 };
 
@@ -35,8 +38,15 @@ struct CapturePlan {
     std::optional<std::uint64_t> maxFrames;
     double reconnectSeconds = 0; // 0: a lost device ends the recording
     std::uint64_t preRollFrames = 0;
+    std::uint64_t silenceStopFrames = 0; // 0: never stop on silence
+    std::uint64_t splitFrames = 0;       // 0: one file; else frames per part, path is part 1
+    std::filesystem::path splitBase;     // the path asked for, which the parts are named after
+    double silenceThresholdDbfs = -50;
     bool overwrite = false;
 };
+
+// The name of part `n` (from 1) of a take split into parts: take.wav -> take-001.wav.
+std::filesystem::path partPath(const std::filesystem::path& path, unsigned n);
 
 constexpr unsigned minRate = 1000;
 constexpr unsigned maxRate = 768000;

@@ -154,6 +154,19 @@ void SoundFileWriter::sync()
         throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(errno)));
 }
 
+bool SoundFileWriter::truncate(std::uint64_t frames)
+{
+    // libsndfile seeks back and ftruncates the file; the header gets the new
+    // sizes when it is written next (sync or close).
+    if ((spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) != SF_FORMAT_RF64)
+        return false;
+    sf_count_t at = static_cast<sf_count_t>(frames);
+    if (sf_command(file_, SFC_FILE_TRUNCATE, &at, sizeof at) != 0)
+        throw IoError(fmt::format("cutting '{}' back to {} frames failed: {}", spec_.path.string(), frames,
+                                  sf_strerror(file_)));
+    return true;
+}
+
 void SoundFileWriter::close()
 {
     if (!file_)

@@ -46,6 +46,9 @@ public:
     // Brings the header's sizes up to date and flushes the data to the disk, so a
     // crash after this leaves a file that opens with everything written so far.
     void sync();
+    // Cuts the file back to its first `frames` frames, where the container allows
+    // it (WAV); false where it does not (the compressed containers).
+    bool truncate(std::uint64_t frames);
     // Finalizes the header and closes. Throws IoError.
     void close();
     // Closes and deletes the file.

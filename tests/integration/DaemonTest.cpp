@@ -59,6 +59,7 @@ public:
         double duration;
         std::string reason;
     };
+    std::vector<std::vector<double>> levels; // peak dBFS per channel, per Level signal
     std::mutex mutex;
     std::vector<Started> started;
     std::vector<Stopped> stopped;
@@ -89,6 +90,11 @@ private:
     {
         std::lock_guard lock(mutex);
         stopped.push_back({path, duration, reason});
+    }
+    void onLevel(const std::vector<double>& peak, const std::vector<double>&, const double&) override
+    {
+        std::lock_guard lock(mutex);
+        levels.push_back(peak);
     }
     void onPropertiesChanged(const std::string&, const std::map<std::string, sdbus::Variant>& changed,
                              const std::vector<std::string>&) override

@@ -53,6 +53,7 @@ private:
         std::lock_guard lock(mutex);
         events.push_back({false, path, reason});
     }
+    void onLevel(const std::vector<double>&, const std::vector<double>&, const double&) override {}
 };
 
 // A random value of a random D-Bus type, sometimes the right one.
@@ -154,7 +155,7 @@ TEST_F(FuzzTest, ThousandsOfRandomCallsFromConcurrentClients)
             recctl::RecorderProxy recorder(*bus);
             for (int i = 0; i < callsEach; ++i) {
                 try {
-                    switch (std::uniform_int_distribution<int>(0, 11)(r)) {
+                    switch (std::uniform_int_distribution<int>(0, 13)(r)) {
                     case 0:
                     case 1:
                     case 2: recorder.StartRecording(randomPath(r), randomOptions(r)); break;
@@ -166,6 +167,8 @@ TEST_F(FuzzTest, ThousandsOfRandomCallsFromConcurrentClients)
                     case 8: recorder.GetDuration(); break;
                     case 9: recorder.GetStatus(); break;
                     case 10: recorder.State(); break;
+                    case 11: recorder.WatchLevels(); break; // clients that leave still watching, too
+                    case 12: recorder.UnwatchLevels(); break;
                     default: if (i % 20 == 0) recorder.ListDevices(); else recorder.Path(); break;
                     }
                 } catch (const sdbus::Error& e) {

@@ -1,0 +1,143 @@
+#include "Monitor.hpp"
+
+#include "ExitCode.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace recctl {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void onInterrupt(int) { interrupted.store(true); }
+
+constexpr double floorDb = -60.0; // the left end of a bar
+constexpr int barWidth = 40;
+
+std::string channelName(std::size_t c, std::size_t channels)
+{
+    if (channels == 2)
+        return c == 0 ? "L" : "R";
+    return fmt::format("{}", c + 1);
+}
+
+// A bar from -60 to 0 dBFS: '#' up to the RMS level, '|' at the peak.
+std::string bar(double peak, double rms)
+{
+    auto cell = [](double db) {
+        return static_cast<int>(std::clamp((db - floorDb) / -floorDb, 0.0, 1.0) * barWidth);
+    };
+    std::string b(barWidth, ' ');
+    for (int i = 0; i < cell(rms); ++i)
+        b[static_cast<std::size_t>(i)] = '#';
+    if (peak > floorDb)
+        b[static_cast<std::size_t>(std::min(cell(peak), barWidth - 1))] = '|';
+    return b;
+}
+
+std::string db(double v) { return v <= -999 ? "  -inf" : fmt::format("{:6.1f}", v); }
+
+} // namespace
+
+int runMonitor(sdbus::IConnection& bus, RecorderProxy& recorder, std::optional<unsigned> count)
+{
+    struct Update {
+        std::vector<double> peak, rms;
+        double elapsed = 0;
+    };
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::vector<Update> pending;
+    recorder.onLevels = [&](const std::vector<double>& peak, const std::vector<double>& rms, double elapsed) {
+        {
+            std::lock_guard lock(mutex);
+            pending.push_back({peak, rms, elapsed});
+        }
+        arrived.notify_one();
+    };
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    bus.enterEventLoopAsync();
+    recorder.WatchLevels();
+
+    const bool tty = ::isatty(STDOUT_FILENO) == 1;
+    std::size_t drawn = 0; // lines drawn last time, to redraw over them
+    auto draw = [&](const std::vector<std::string>& lines) {
+        if (!tty) {
+            for (const auto& l : lines)
+                fmt::print("{}\n", l);
+            std::fflush(stdout);
+            return;
+        }
+        std::string out = drawn ? fmt::format("\x1b[{}F", drawn) : std::string("\x1b[?25l");
+        for (const auto& l : lines)
+            out += "\x1b[2K" + l + "\n";
+        fmt::print("{}", out);
+        std::fflush(stdout);
+        drawn = lines.size();
+    };
+
+    unsigned updates = 0;
+    auto lastLevel = std::chrono::steady_clock::now();
+    std::string lastState;
+    while (!interrupted.load() && (!count || updates < *count)) {
+        std::vector<Update> got;
+        {
+            std::unique_lock lock(mutex);
+            arrived.wait_for(lock, std::chrono::milliseconds(100), [&] { return !pending.empty(); });
+            got.swap(pending);
+        }
+        if (!got.empty()) {
+            const Update& u = got.back();
+            lastLevel = std::chrono::steady_clock::now();
+            lastState = "recording";
+            std::vector<std::string> lines;
+            if (tty) {
+                lines.push_back(fmt::format("recording  {:9.1f} s", u.elapsed));
+                for (std::size_t c = 0; c < u.peak.size(); ++c)
+                    lines.push_back(fmt::format("{:>2} [{}] {} dBFS peak {} rms{}", channelName(c, u.peak.size()),
+                                                bar(u.peak[c], u.rms[c]), db(u.peak[c]), db(u.rms[c]),
+                                                u.peak[c] >= -0.1 ? "  CLIP" : ""));
+            } else {
+                std::string line = fmt::format("recording elapsed={:.3f}", u.elapsed);
+                for (std::size_t c = 0; c < u.peak.size(); ++c)
+                    line += fmt::format(" {}:peak={:.1f},rms={:.1f}{}", channelName(c, u.peak.size()), u.peak[c],
+                                        u.rms[c], u.peak[c] >= -0.1 ? ",clip" : "");
+                lines.push_back(line);
+            }
+            draw(lines);
+            updates += static_cast<unsigned>(got.size());
+        } else if (std::chrono::steady_clock::now() - lastLevel > std::chrono::milliseconds(500)) {
+            // No levels: idle or paused. Say which, once per change.
+            const auto status = recorder.GetStatus();
+            const std::string state = status.at("state").get<std::string>();
+            if (state != lastState) {
+                draw({state == "paused" ? "paused" : fmt::format("{} (waiting for a recording)", state)});
+                lastState = state;
+            }
+            lastLevel = std::chrono::steady_clock::now();
+        }
+    }
+    try {
+        recorder.UnwatchLevels();
+    } catch (const sdbus::Error&) {
+        // recd went away; nothing to undo
+    }
+    if (tty)
+        fmt::print("\x1b[?25h");
+    std::fflush(stdout);
+    return Success;
+}
+
+} // namespace recctl

@@ -1,0 +1,38 @@
+# bash completion for recctl
+_recctl()
+{
+    local cur prev cmd
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    local commands="start toggle stop pause resume cancel wait monitor duration status devices repair"
+    local start_opts="-d --device -r --rate -c --channels -f --format -m --max-duration -s --stop-on-silence
+        --silence-threshold --split-every -p --pre-roll --reconnect --overwrite -h --help"
+    cmd=${COMP_WORDS[1]}
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$commands -h --help -V --version" -- "$cur"))
+        return
+    fi
+    case $prev in
+        -f|--format) COMPREPLY=($(compgen -W "s16 s24 s32 f32" -- "$cur")); return ;;
+        -d|--device)
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -W "$(recctl devices --json 2>/dev/null | sed -n 's/.*"id": "\(.*\)".*/\1/p')" -- "$cur"))
+            return ;;
+        -r|--rate) COMPREPLY=($(compgen -W "44100 48000 96000" -- "$cur")); return ;;
+        -c|--channels|-m|--max-duration|-s|--stop-on-silence|--silence-threshold|--split-every|-p|--pre-roll|--reconnect|-t|--timeout|-n|--count)
+            return ;;
+    esac
+    case $cmd in
+        start|toggle)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$start_opts" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi ;;
+        wait) COMPREPLY=($(compgen -W "-t --timeout" -- "$cur")) ;;
+        monitor) COMPREPLY=($(compgen -W "-n --count" -- "$cur")) ;;
+        status|devices) COMPREPLY=($(compgen -W "-j --json" -- "$cur")) ;;
+        repair) COMPREPLY=($(compgen -f -X '!*.wav' -- "$cur")) ;;
+    esac
+}
+complete -o filenames -F _recctl recctl

@@ -1,0 +1,102 @@
+// Silence handling on a rig whose virtual microphone is silent (its signal is
+// the 440 Hz tone at volume 0); the test plays a second of the tone into it with
+// pacat, so it knows when there is sound and when there is none.
+
+#include "AudioFile.hpp"
+#include "DaemonFixture.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace recd::test;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Raw s16le stereo at 48 kHz: `length` seconds of 440 Hz at -6 dBFS.
+std::filesystem::path writeTone(const std::filesystem::path& dir, double length)
+{
+    const auto path = dir / "tone.raw";
+    std::ofstream out(path, std::ios::binary);
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(length * 48000); ++i) {
+        const auto s = static_cast<std::int16_t>(std::lround(0.5 * 32767 * std::sin(2 * M_PI * 440 * i / 48000.0)));
+        out.write(reinterpret_cast<const char*>(&s), 2).write(reinterpret_cast<const char*>(&s), 2);
+    }
+    return path;
+}
+
+std::vector<std::string> play(const std::filesystem::path& raw)
+{
+    return {"pacat", "--playback", "--raw", "--rate=48000", "--channels=2", "--format=s16le", "--device=recd_mic",
+            "--latency-msec=20", "--client-name=recd-test-tone", raw.string()};
+}
+
+} // namespace
+
+TEST_F(DaemonTest, StopOnSilenceEndsTheTakeAfterTheSoundAndTrimsTheSilenceToAShortTail)
+{
+    const auto tone = writeTone(dir.path(), 1.0);
+    const auto file = dir / "dictation.wav";
+    ASSERT_EQ(recctl({"start", file.string(), "--stop-on-silence", "1.0"}).exitCode, 0);
+    const auto started = Clock::now();
+    std::this_thread::sleep_for(300ms);
+    Child player(play(tone));
+    ASSERT_EQ(player.wait(10s), 0);
+    const auto toneEnded = Clock::now();
+    const auto waited = recctl({"wait"});
+    const auto stopped = Clock::now();
+    EXPECT_EQ(waited.exitCode, 0) << waited.err;
+    // A second of silence after the tone ends the take (give or take a buffer and
+    // the player's latency), not before.
+    EXPECT_GT(seconds(stopped - toneEnded), 0.8);
+    EXPECT_LT(seconds(stopped - toneEnded), 1.5);
+    const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    EXPECT_EQ(status["last_reason"], "silence");
+    EXPECT_NE(status["last_message"].get<std::string>().find("trimmed to 0.5 s"), std::string::npos)
+        << status["last_message"];
+
+    const auto a = readAudioFile(file);
+    const auto x = a.channel(0);
+    // Silence, the tone, then exactly half a second of trailing silence.
+    const double toneEndsAt = seconds(toneEnded - started);
+    EXPECT_NEAR(a.duration(), toneEndsAt + 0.5, 0.1);
+    const std::int64_t tail = a.rate / 2;
+    const std::vector<float> last(x.end() - tail, x.end());
+    EXPECT_LT(peakDbfs(last), -50.0) << "the kept tail is silence";
+    const std::vector<float> before(x.end() - tail - a.rate / 10, x.end() - tail);
+    EXPECT_GT(peakDbfs(before), -7.0) << "the tone ends right before the tail";
+    const std::vector<float> toneOnly(x.begin() + a.rate / 2, x.begin() + a.rate);
+    EXPECT_NEAR(toneFrequency(toneOnly, a.rate), 440.0, 2.0);
+}
+
+TEST_F(DaemonTest, ATakeThatNeverHearsAnythingEndsAfterTheSilenceTime)
+{
+    const auto file = dir / "forgotten.wav";
+    ASSERT_EQ(recctl({"start", file.string(), "-s", "0.7", "--silence-threshold", "-40"}).exitCode, 0);
+    const auto t0 = Clock::now();
+    EXPECT_EQ(recctl({"wait", "--timeout", "5"}).exitCode, 0);
+    EXPECT_LT(seconds(Clock::now() - t0), 1.3);
+    EXPECT_NEAR(readAudioFile(file).duration(), 0.5, 0.001) << "silence trimmed to the 0.5 s tail";
+}
+
+TEST_F(DaemonTest, SilenceOptionsAreCheckedBeforeAnythingIsCreated)
+{
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"-s", "0"}, {"-s", "-1"}, {"-s", "1", "--silence-threshold", "3"}, {"--silence-threshold", "-40"}}) {
+        std::vector<std::string> argv{"start", (dir / "bad.wav").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto r = recctl(argv);
+        EXPECT_EQ(r.exitCode, 1) << r.err;
+        EXPECT_NE(r.err.find("silence"), std::string::npos) << r.err;
+        EXPECT_FALSE(std::filesystem::exists(dir / "bad.wav"));
+    }
+}
