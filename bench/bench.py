@@ -125,23 +125,21 @@ def main():
         results.append({"figure": figure, "unit": unit, "recd": recd, "arecord": arecord, "parecord": parecord,
                         "ratio": ratio, "target": target, "met": met})
 
-    # 6 first, while nothing has run yet: idle cost with no recording, pre_roll 0.
-    pid = ensure_daemon()
-    if wanted("idle"):
-        idle(pid, row)
-    if wanted("cpu"):
-        cpu(pid, work, row)
-    if wanted("latency"):
-        latency(work, row)
-    if wanted("cold"):
-        cold_start(work, row)
-    pid = daemon_pid()
-    if wanted("align"):
-        alignment(work, row)
-    if wanted("load"):
-        load(pid, work, row)
-    if wanted("preroll"):
-        pre_roll(work, row)
+    # In this order: 6 first, while nothing has run yet (idle cost with no
+    # recording, pre_roll 0); the pre-roll last, as it runs a recd of its own.
+    groups = [
+        ("idle", lambda: idle(daemon_pid(), row)),
+        ("cpu", lambda: cpu(daemon_pid(), work, row)),
+        ("latency", lambda: latency(work, row)),
+        ("cold", lambda: cold_start(work, row)),
+        ("align", lambda: alignment(work, row)),
+        ("load", lambda: load(daemon_pid(), work, row)),
+        ("preroll", lambda: pre_roll(work, row)),
+    ]
+    ensure_daemon()
+    for group, measure in groups:
+        if wanted(group):
+            measure()
     shutil.rmtree(work, ignore_errors=True)
     return results
 
@@ -170,11 +168,11 @@ def cpu(pid, work, row):
         per_hour(recd_cpu) <= 1.25 * per_hour(tools["arecord"]["cpu"]), "s")
 
 
-def latency(work, row):
-    """3. Command latency with a warm daemon: 50 start/stop pairs."""
+def start_stop_pairs(work, tag, pairs=50):
+    """Wall time of `recctl start` and of `recctl stop` (ms), over pairs 50 ms apart."""
     starts, stops = [], []
-    for i in range(50):
-        path = os.path.join(work, f"lat{i}.wav")
+    for i in range(pairs):
+        path = os.path.join(work, f"{tag}{i}.wav")
         t0 = time.monotonic()
         recctl("start", path, *FORMAT)
         t1 = time.monotonic()
@@ -185,23 +183,36 @@ def latency(work, row):
         starts.append((t1 - t0) * 1000)
         stops.append((t3 - t2) * 1000)
         os.unlink(path)
-    row("recctl start, warm: median", statistics.median(starts), unit="ms", target="< 15 ms",
+    return starts, stops
+
+
+def busname_owned():
+    # busctl asks the bus, which does not activate recd; recctl would.
+    return subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"], capture_output=True).returncode == 0
+
+
+def stop_daemon():
+    os.kill(daemon_pid(), 15)
+    while busname_owned():
+        time.sleep(0.05)
+
+
+def latency(work, row, label="", tag="lat"):
+    """3. Command latency with a warm daemon: 50 start/stop pairs."""
+    starts, stops = start_stop_pairs(work, tag)
+    row(f"{label}recctl start, warm: median", statistics.median(starts), unit="ms", target="< 15 ms",
         met=statistics.median(starts) < 15)
-    row("recctl start, warm: p95", pct(starts, 95), unit="ms")
-    row("recctl stop, warm: median", statistics.median(stops), unit="ms", target="< 15 ms",
+    row(f"{label}recctl start, warm: p95", pct(starts, 95), unit="ms")
+    row(f"{label}recctl stop, warm: median", statistics.median(stops), unit="ms", target="< 15 ms",
         met=statistics.median(stops) < 15)
-    row("recctl stop, warm: p95", pct(stops, 95), unit="ms")
+    row(f"{label}recctl stop, warm: p95", pct(stops, 95), unit="ms")
 
 
 def cold_start(work, row):
     """Cold start: no daemon; D-Bus activation starts it."""
     cold = []
     for i in range(5):
-        os.kill(daemon_pid(), 15)
-        # busctl status asks the bus, which does not activate; recctl would.
-        while subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"],
-                             capture_output=True).returncode == 0:
-            time.sleep(0.05)
+        stop_daemon()
         time.sleep(0.2)
         path = os.path.join(work, f"cold{i}.wav")
         t0 = time.monotonic()
@@ -277,35 +288,16 @@ def pre_roll(work, row):
     """With pre_roll = 2 in the config: warm start and stop (the input is already
     open), and where a marker played half a second before start lands in the file,
     against a marker exactly 1 s later in the same pacat stream, recorded live."""
-    os.kill(daemon_pid(), 15)
-    while subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"], capture_output=True).returncode == 0:
-        time.sleep(0.05)
+    stop_daemon()
     config = os.path.join(work, "pre-roll.toml")
     with open(config, "w") as f:
         f.write("pre_roll = 2\n")
     daemon = subprocess.Popen([RECD, "--config", config, "--log-level", "warn"])
     try:
-        while subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"],
-                             capture_output=True).returncode != 0:
+        while not busname_owned():
             time.sleep(0.05)
         time.sleep(2.5)  # the pre-roll fills
-        starts, stops = [], []
-        for i in range(50):
-            path = os.path.join(work, f"pre{i}.wav")
-            t0 = time.monotonic()
-            recctl("start", path, *FORMAT)
-            t1 = time.monotonic()
-            time.sleep(0.05)
-            t2 = time.monotonic()
-            recctl("stop")
-            t3 = time.monotonic()
-            starts.append((t1 - t0) * 1000)
-            stops.append((t3 - t2) * 1000)
-            os.unlink(path)
-        row("pre_roll 2: recctl start, warm: median", statistics.median(starts), unit="ms", target="< 15 ms",
-            met=statistics.median(starts) < 15)
-        row("pre_roll 2: recctl stop, warm: median", statistics.median(stops), unit="ms", target="< 15 ms",
-            met=statistics.median(stops) < 15)
+        latency(work, row, label="pre_roll 2: ", tag="pre")
 
         markers = os.path.join(work, "markers.raw")
         write_markers(markers)

@@ -12,7 +12,10 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <atomic>
+#include <csignal>
 #include <future>
+#include <unistd.h>
 #include <mutex>
 #include <functional>
 #include <optional>
@@ -31,6 +34,7 @@ struct StartFlags {
     std::optional<double> preRoll;
     std::optional<double> stopOnSilence;
     std::optional<double> splitEvery;
+    bool startOnSound = false;
     std::optional<double> silenceThreshold;
     bool overwrite = false;
 
@@ -50,6 +54,8 @@ struct StartFlags {
         cmd.add_option("-p,--pre-roll", preRoll,
                        "begin with this many seconds from before the command (up to recd's pre_roll setting, "
                        "which is the default)");
+        cmd.add_flag("--start-on-sound", startOnSound,
+                     "arm: begin writing at the first sound above the silence threshold (with pre-roll if set)");
         cmd.add_option("--split-every", splitEvery,
                        "go on in a new file every this many seconds: PATH-001.wav, PATH-002.wav, ... (sample-exact)");
         cmd.add_option("-s,--stop-on-silence", stopOnSilence,
@@ -86,6 +92,8 @@ struct StartFlags {
             o["stop_on_silence"] = sdbus::Variant(*stopOnSilence);
         if (splitEvery)
             o["split_every"] = sdbus::Variant(*splitEvery);
+        if (startOnSound)
+            o["start_on_sound"] = sdbus::Variant(true);
         if (silenceThreshold)
             o["silence_threshold"] = sdbus::Variant(*silenceThreshold);
         if (overwrite)
@@ -108,6 +116,54 @@ Examples:
   recctl stop                        # prints "<path><TAB><seconds>"
   recctl toggle                      # bind this to a key
   recctl stop || recctl start        # the same, by exit code)";
+
+std::atomic<bool> interrupted{false};
+extern "C" void onStreamInterrupt(int) { interrupted.store(true); }
+
+// `recctl start -`: recd writes the take into recctl's stdout (the descriptor
+// goes over D-Bus), and recctl stays until the take stops, so a pipeline such as
+// `recctl start - | recognizer` lasts as long as the take. Ctrl-C stops it.
+int streamToStdout(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, recctl::Dict options, bool raw)
+{
+    if (::isatty(STDOUT_FILENO)) {
+        fmt::print(stderr, "recctl: stdout is a terminal; `recctl start -` streams audio, so pipe it (recctl start - "
+                           "| program) or give a file name\n");
+        return recctl::Usage;
+    }
+    std::promise<std::string> stopped;
+    std::once_flag once;
+    recorder.onStopped = [&](const std::string& path, double, const std::string& reason) {
+        if (path == "-")
+            std::call_once(once, [&] { stopped.set_value(reason); });
+    };
+    std::signal(SIGINT, onStreamInterrupt);
+    std::signal(SIGTERM, onStreamInterrupt);
+    std::signal(SIGPIPE, SIG_IGN);
+    bus.enterEventLoopAsync();
+    options["fd"] = sdbus::Variant(sdbus::UnixFd(STDOUT_FILENO));
+    if (raw)
+        options["raw"] = sdbus::Variant(true);
+    recorder.StartRecording("", options);
+    // recd holds its own copy now; ours must not keep the reader waiting after the take.
+    ::close(STDOUT_FILENO);
+    auto result = stopped.get_future();
+    while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+        if (interrupted.load()) {
+            try {
+                recorder.StopRecording();
+            } catch (const sdbus::Error&) {
+                // it ended meanwhile
+            }
+            interrupted.store(false);
+        }
+    }
+    const std::string reason = result.get();
+    if (reason == "device_lost" || reason == "error") {
+        fmt::print(stderr, "recctl: the take ended by a fault: {} (recctl status shows why)\n", reason);
+        return recctl::Failed;
+    }
+    return recctl::Success; // io_error included: the reader went away, which ends a stream
+}
 
 int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::optional<double> timeout)
 {
@@ -153,8 +209,12 @@ int main(int argc, char** argv)
 
     StartFlags startFlags, toggleFlags;
     bool json = false;
-    auto* start = app.add_subcommand("start", "start recording; prints the absolute path of the file");
+    auto* start = app.add_subcommand(
+        "start", "start recording; prints the absolute path of the file. PATH - streams WAV to stdout until the "
+                 "take stops (recctl stop, max duration, silence, Ctrl-C)");
     startFlags.addTo(*start);
+    bool rawStream = false;
+    start->add_flag("--raw", rawStream, "with PATH -: headerless PCM instead of WAV");
     auto* toggle = app.add_subcommand("toggle", "start when idle, stop when recording; prints what start or stop prints");
     toggleFlags.addTo(*toggle);
     auto* stop = app.add_subcommand("stop", "stop recording; prints the path and the duration in seconds, tab-separated");
@@ -215,7 +275,12 @@ int main(int argc, char** argv)
         auto bus = sdbus::createSessionBusConnection();
         recctl::RecorderProxy recorder(*bus);
 
-        if (start->parsed()) {
+        if (start->parsed() && startFlags.path == "-") {
+            return streamToStdout(*bus, recorder, startFlags.options(), rawStream);
+        } else if (start->parsed()) {
+            if (rawStream)
+                throw sdbus::Error("org.recd.Recorder1.Error.InvalidArgument",
+                                   "--raw is for `recctl start -` (a stream to stdout); files get a header");
             fmt::print("{}\n", recorder.StartRecording(startFlags.absolutePath(), startFlags.options()));
         } else if (toggle->parsed()) {
             auto [state, path] = recorder.ToggleRecording(toggleFlags.absolutePath(), toggleFlags.options());

@@ -59,6 +59,16 @@ public:
         return node->value<std::string>();
     }
 
+    std::optional<bool> boolean(std::string_view key) const
+    {
+        const toml::node* node = table_.get(key);
+        if (!node)
+            return std::nullopt;
+        if (!node->is_boolean())
+            fail(key, "must be true or false (without quotes)");
+        return node->value<bool>();
+    }
+
     std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) const
     {
         const toml::node* node = table_.get(key);
@@ -92,7 +102,7 @@ private:
 
 const std::set<std::string_view> knownKeys{"device",        "rate",          "channels",     "sample_format",
                                            "directory",     "name_template", "audio_api",    "buffer_frames",
-                                           "ring_seconds",  "sync_interval", "file_mode",    "pre_roll",      "on_stop"};
+                                           "ring_seconds",  "sync_interval", "file_mode",    "pre_roll",      "on_stop",       "notify"};
 
 } // namespace
 
@@ -169,6 +179,8 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
     }
     if (auto v = r.integer("buffer_frames", 32, 16384))
         config.engine.bufferFrames = static_cast<unsigned>(*v);
+    if (auto v = r.boolean("notify"))
+        config.notify = *v;
     if (auto v = r.string("on_stop"))
         config.onStop = *v;
     if (auto v = r.number("pre_roll", 0, 300))

@@ -24,6 +24,8 @@ struct Config {
     // Shell command run after each recording that ended with a file (not
     // cancelled), with the path and the duration as arguments.
     std::string onStop;
+    // Desktop notifications when a recording starts, is saved or fails.
+    bool notify = false;
     EngineSettings engine;
 
     // $XDG_CONFIG_HOME/recd/recd.toml, or ~/.config/recd/recd.toml

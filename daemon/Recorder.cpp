@@ -101,7 +101,9 @@ std::filesystem::path Recorder::start(RecordingRequest request)
         request.rate = config_.rate;
     if (!request.channels)
         request.channels = config_.channels;
-    if (request.path.empty()) {
+    if (request.streamFd) {
+        // Into the caller's descriptor: planCapture checks the rest.
+    } else if (request.path.empty()) {
         request.path = nameFile();
     } else if (!request.path.is_absolute()) {
         throw InvalidArgument(fmt::format("'{}' is not an absolute path; give one that starts with / "
@@ -142,6 +144,7 @@ std::filesystem::path Recorder::start(RecordingRequest request)
     EngineSettings settings = config_.engine;
     settings.streamCloser = &streamCloser_;
     settings.onLevels = wake_;
+    settings.onBegan = wake_;
     // The crash mark names the file being written: part 1 once it exists, each
     // next part as a split take moves on (from the writer thread, hence the lock).
     settings.onNewFile = [this](const std::filesystem::path& path) {
@@ -149,7 +152,7 @@ std::filesystem::path Recorder::start(RecordingRequest request)
         marker_.set(path);
     };
     session_ = std::make_unique<CaptureSession>(plan, settings, wake_, std::move(input));
-    {
+    if (!plan.streamFd) { // a stream leaves no file of recd's to repair
         std::lock_guard lock(markerMutex_);
         marker_.set(session_->status().path); // part 1, or a later one if the writer already moved on
     }
@@ -157,9 +160,10 @@ std::filesystem::path Recorder::start(RecordingRequest request)
     using ms = std::chrono::duration<double, std::milli>;
     log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", ms(t1 - t0).count(),
                 ms(std::chrono::steady_clock::now() - t1).count());
-    if (events_) {
-        events_->recordingStarted(plan.path, session_->firstSampleUsec());
-        events_->stateChanged();
+    for (auto* e : events_) {
+        if (!plan.startOnSound) // armed: RecordingStarted comes with the first sound
+            e->recordingStarted(plan.path, session_->firstSampleUsec());
+        e->stateChanged();
     }
     return plan.path;
 }
@@ -179,9 +183,9 @@ StopResult Recorder::finalize(bool cancelled)
     session_.reset();
     marker_.clear();
     last_ = r;
-    if (events_) {
-        events_->recordingStopped(r);
-        events_->stateChanged();
+    for (auto* e : events_) {
+        e->recordingStopped(r);
+        e->stateChanged();
     }
     runStopHook(r);
     return r;
@@ -203,8 +207,10 @@ std::optional<Levels> Recorder::takeLevels()
 
 void Recorder::runStopHook(const StopResult& r)
 {
-    if (config_.onStop.empty() || r.reason == StopReason::Cancelled)
-        return;
+    std::error_code ec;
+    if (config_.onStop.empty() || r.reason == StopReason::Cancelled || r.path == "-" ||
+        !std::filesystem::exists(r.path, ec))
+        return; // no file to hand over
     const std::string duration = fmt::format("{:.3f}", r.duration);
     const std::string reason(stopReasonName(r.reason));
     hooks_.spawn("on_stop", config_.onStop, {r.path.string(), duration, reason},
@@ -243,13 +249,18 @@ void Recorder::recoverInterrupted()
     }
     marker_.clear();
     last_ = r;
-    if (events_)
-        events_->recordingStopped(r);
+    for (auto* e : events_)
+        e->recordingStopped(r);
     runStopHook(r);
 }
 
 void Recorder::reapEnded()
 {
+    if (session_ && session_->takeBegan())
+        for (auto* e : events_) {
+            e->recordingStarted(session_->status().path, session_->firstSampleUsec());
+            e->stateChanged();
+        }
     if (session_ && session_->ended())
         finalize(false);
 }
@@ -260,8 +271,8 @@ void Recorder::setPaused(bool paused)
     if ((s.state() == SessionState::Paused) == paused)
         return;
     s.setPaused(paused);
-    if (events_)
-        events_->stateChanged();
+    for (auto* e : events_)
+        e->stateChanged();
 }
 
 double Recorder::duration() const { return session_ ? session_->duration() : 0.0; }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace recd {
 
@@ -40,7 +41,10 @@ public:
     // the owner must then call reapEnded() on the main thread.
     Recorder(Config config, std::function<void()> wake, RecoveryMarker marker = RecoveryMarker());
     // Who hears about starts, stops and state changes (the D-Bus adaptor).
-    void setEvents(RecorderEvents* events) { events_ = events; }
+    // Who hears about starts, stops and state changes: the D-Bus adaptor, the
+    // desktop notifier.
+    void addEvents(RecorderEvents* events) { events_.push_back(events); }
+    void removeEvents(RecorderEvents* events) { std::erase(events_, events); }
     ~Recorder();
 
     std::filesystem::path start(RecordingRequest request);
@@ -82,7 +86,7 @@ private:
     void runStopHook(const StopResult& r);
 
     Config config_;
-    RecorderEvents* events_ = nullptr;
+    std::vector<RecorderEvents*> events_;
     std::function<void()> wake_;
     StreamCloser streamCloser_; // outlives session_, which hands it its streams
     std::shared_ptr<StandbyInput> standby_; // the pre-roll, while config pre_roll > 0

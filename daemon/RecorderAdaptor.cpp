@@ -5,7 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 #include <set>
 
 namespace recd {
@@ -14,7 +18,8 @@ namespace {
 
 const std::set<std::string> optionKeys{"device",       "rate",      "channels", "sample_format",
                                        "max_duration", "reconnect", "overwrite", "pre_roll",
-                                       "stop_on_silence", "silence_threshold", "split_every"};
+                                       "stop_on_silence", "silence_threshold", "split_every", "fd", "raw",
+                                       "start_on_sound"};
 
 template <class T>
 T optionValue(const std::string& key, const sdbus::Variant& v, const char* type)
@@ -50,6 +55,19 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
             r.maxDuration = optionValue<double>(key, value, "seconds");
         } else if (key == "reconnect") {
             r.reconnect = optionValue<double>(key, value, "seconds");
+        } else if (key == "fd") {
+            // The message's descriptor is closed when the call returns: keep a dup.
+            const int fd = ::fcntl(optionValue<sdbus::UnixFd>(key, value, "a file descriptor").get(), F_DUPFD_CLOEXEC, 0);
+            if (fd < 0)
+                throw IoError(fmt::format("cannot keep the descriptor passed in option 'fd': {}", std::strerror(errno)));
+            r.streamFd = std::shared_ptr<const int>(new int(fd), [](const int* p) {
+                ::close(*p);
+                delete p;
+            });
+        } else if (key == "start_on_sound") {
+            r.startOnSound = optionValue<bool>(key, value, "true or false");
+        } else if (key == "raw") {
+            r.rawStream = optionValue<bool>(key, value, "true or false");
         } else if (key == "split_every") {
             r.splitEvery = optionValue<double>(key, value, "seconds");
         } else if (key == "stop_on_silence") {
@@ -72,12 +90,12 @@ RecorderAdaptor::RecorderAdaptor(sdbus::IConnection& connection, Recorder& recor
     : AdaptorInterfaces(connection, objectPath), recorder_(recorder), connection_(connection)
 {
     registerAdaptor();
-    recorder_.setEvents(this);
+    recorder_.addEvents(this);
 }
 
 RecorderAdaptor::~RecorderAdaptor()
 {
-    recorder_.setEvents(nullptr);
+    recorder_.removeEvents(this);
     unregisterAdaptor();
 }
 

@@ -5,6 +5,7 @@
 #include "EventLoop.hpp"
 #include "Log.hpp"
 #include "Recorder.hpp"
+#include "DesktopNotifier.hpp"
 #include "RecorderAdaptor.hpp"
 
 #include <CLI/CLI.hpp>
@@ -61,6 +62,7 @@ int main(int argc, char** argv)
     recd::EventLoop loop(*bus);
     recd::Recorder recorder(config, [&loop] { loop.wake(); });
     recd::RecorderAdaptor adaptor(*bus, recorder);
+    recd::DesktopNotifier notifier(*bus, recorder);
     // The writer thread wakes the loop when a take ended by itself, and when new
     // levels are ready for the Level signal.
     loop.onWake = [&] {

@@ -36,6 +36,7 @@ std::int64_t realtimeNs()
 std::string_view sessionStateName(SessionState s)
 {
     switch (s) {
+    case SessionState::Waiting: return "waiting";
     case SessionState::Recording: return "recording";
     case SessionState::Paused: return "paused";
     case SessionState::Stopped: return "stopped";
@@ -75,12 +76,15 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         // A new stream holds nothing from before the request: all of it goes in.
         stream_ = openStream(plan.device);
     }
-    const CaptureProgress progress = stream_->progress();
-    const std::int64_t sinceStartNs = (static_cast<std::int64_t>(progress.framesPushed) -
-                                       static_cast<std::int64_t>(startFrame_)) *
-                                      1'000'000'000 / static_cast<std::int64_t>(plan.rate);
-    const std::int64_t firstSampleNs = realtimeNs() - (monotonicNs() - progress.lastBufferNs) - sinceStartNs;
-    firstSampleUsec_ = static_cast<std::uint64_t>(firstSampleNs / 1000);
+    if (plan.startOnSound) {
+        // Armed: the writer scans for sound, keeping the pre-roll's worth behind
+        // it in the ring (at most half the ring, so the callback never finds it full).
+        state_.store(SessionState::Waiting, std::memory_order_release);
+        const std::uint64_t ringFrames = stream_->ring().capacity() / stream_->format().frameBytes();
+        retainFrames_ = std::min(std::max(retainFrames_, plan.preRollFrames), ringFrames / 2);
+    } else {
+        firstSampleUsec_.store(wallTimeOf(startFrame_), std::memory_order_release);
+    }
 
     currentPath_ = plan.path;
     try {
@@ -208,6 +212,8 @@ void CaptureSession::setPaused(bool paused)
 {
     if (finalized_ || ended())
         throw NotRecording("the recording has already ended");
+    if (state() == SessionState::Waiting)
+        throw NotRecording("the take is waiting for sound (start_on_sound); there is nothing to pause yet");
     const SessionState target = paused ? SessionState::Paused : SessionState::Recording;
     if (state() == target)
         return;
@@ -222,11 +228,21 @@ void CaptureSession::endBySelf(StopReason reason, std::string message)
     endMessage_ = std::move(message);
 }
 
+std::uint64_t CaptureSession::wallTimeOf(std::uint64_t frame) const
+{
+    const CaptureProgress progress = stream_->progress();
+    const std::int64_t sinceNs = (static_cast<std::int64_t>(progress.framesPushed) - static_cast<std::int64_t>(frame)) *
+                                 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
+    return static_cast<std::uint64_t>((realtimeNs() - (monotonicNs() - progress.lastBufferNs) - sinceNs) / 1000);
+}
+
 FileSpec CaptureSession::fileSpec(const std::filesystem::path& path, std::uint64_t fileFrame) const
 {
-    const std::uint64_t firstSampleUsec = firstSampleUsec_ + fileFrame * 1'000'000 / plan_.rate;
-    return FileSpec{path,           plan_.container, plan_.sampleFormat, plan_.rate, plan_.channels, plan_.overwrite,
-                    settings_.fileMode, firstSampleUsec, plan_.device.name};
+    const std::uint64_t first = firstSampleUsec_.load(std::memory_order_acquire);
+    const std::uint64_t firstSampleUsec = first ? first + fileFrame * 1'000'000 / plan_.rate : 0;
+    return FileSpec{path,      plan_.container,   plan_.sampleFormat, plan_.rate,     plan_.channels,
+                    plan_.overwrite, settings_.fileMode, firstSampleUsec, plan_.device.name, plan_.streamFd,
+                    plan_.rawStream};
 }
 
 void CaptureSession::startNextPart(std::uint64_t fileFrame)
@@ -261,6 +277,22 @@ void CaptureSession::startNextPart(std::uint64_t fileFrame)
         settings_.onNewFile(next);
     log().info("recording goes on in part {}, '{}', at {:.3f} s", part_, next.string(),
                static_cast<double>(fileFrame) / plan_.rate);
+}
+
+void CaptureSession::begin(std::uint64_t soundAt, std::uint64_t base)
+{
+    startFrame_ = std::max(base + ringTail_, soundAt - std::min(soundAt, plan_.preRollFrames));
+    preRollFrames_ = soundAt - startFrame_;
+    const std::uint64_t first = wallTimeOf(startFrame_ - base);
+    firstSampleUsec_.store(first, std::memory_order_release);
+    writer_->stampFirstSample(first);
+    state_.store(SessionState::Recording, std::memory_order_release);
+    began_.store(true);
+    log().info("'{}': sound above {:.0f} dBFS; recording begins{}", plan_.path.string(), plan_.silenceThresholdDbfs,
+               preRollFrames_ ? fmt::format(" with {:.3f} s before it", static_cast<double>(preRollFrames_) / plan_.rate)
+                              : std::string());
+    if (settings_.onBegan)
+        settings_.onBegan();
 }
 
 void CaptureSession::endOnSilence(const SilenceDetector& silence)
@@ -302,6 +334,7 @@ void CaptureSession::runWriter()
     std::uint64_t appliedSeen = 0;
     bool byItself = false;
     LevelMeter meter(stream_->format());
+    SilenceDetector sound(stream_->format(), plan_.silenceThresholdDbfs); // start_on_sound
     auto lastLevels = std::chrono::steady_clock::now();
     std::optional<SilenceDetector> silence;
     if (plan_.silenceStopFrames)
@@ -321,7 +354,15 @@ void CaptureSession::runWriter()
             if (!region.empty()) {
                 const std::uint64_t frames = region.size() / frameBytes;
                 std::uint64_t taken = frames;
-                if (consumed < startFrame_) {
+                if (state_.load(std::memory_order_acquire) == SessionState::Waiting) {
+                    // Armed: listen, write nothing, until a 10 ms block is loud.
+                    sound.feed(region.data(), frames, consumed);
+                    if (sound.heardSound()) {
+                        begin(sound.firstSoundAt(), base);
+                        consumed = startFrame_; // back into the pre-roll the ring kept
+                        continue;
+                    }
+                } else if (consumed < startFrame_) {
                     taken = std::min(frames, startFrame_ - consumed); // older than the pre-roll
                 } else {
                     if (settings_.beforeWrite)
@@ -388,6 +429,10 @@ void CaptureSession::runWriter()
             if (silence && silence->silentFrames() >= plan_.silenceStopFrames) {
                 endOnSilence(*silence);
                 byItself = true;
+                break;
+            }
+            if (state_.load(std::memory_order_acquire) == SessionState::Waiting && timeline.stopRequested()) {
+                timeline.stopNow(consumed); // stopped before any sound: nothing to write
                 break;
             }
             if (!region.empty())
@@ -479,6 +524,17 @@ StopResult CaptureSession::stop()
     result_.path = currentPath_;
     result_.reason = endReason_;
     result_.message = endMessage_;
+    if (state() == SessionState::Waiting) {
+        // Armed and stopped before any sound: an empty file helps nobody.
+        writer_->discard();
+        result_.message = fmt::format("no sound above {:.0f} dBFS was heard; no file was kept",
+                                      plan_.silenceThresholdDbfs);
+        releaseStreams();
+        finalized_ = true;
+        state_.store(SessionState::Stopped, std::memory_order_release);
+        log().info("stopped '{}' while waiting for sound: {}", plan_.path.string(), result_.message);
+        return result_;
+    }
     try {
         writer_->close();
     } catch (const Error& e) {

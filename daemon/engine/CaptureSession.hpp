@@ -58,6 +58,9 @@ struct EngineSettings {
     // Called on the writer thread each time new levels are ready (about every
     // 100 ms of audio, only while metering is on): it must only wake the owner.
     std::function<void()> onLevels;
+    // Called on the writer thread when a take armed with start_on_sound hears
+    // sound and begins: it must only wake the owner.
+    std::function<void()> onBegan;
     // Called on the writer thread when a split take goes on in a new file.
     std::function<void(const std::filesystem::path&)> onNewFile;
 };
@@ -77,7 +80,8 @@ struct RunningInput {
 
 inline CaptureFormat captureFormat(const CapturePlan& plan) { return {plan.rate, plan.channels, plan.sampleFormat}; }
 
-enum class SessionState { Recording, Paused, Stopped };
+// Waiting: armed by start_on_sound, nothing written until the first sound.
+enum class SessionState { Waiting, Recording, Paused, Stopped };
 std::string_view sessionStateName(SessionState s);
 
 enum class StopReason { Requested, MaxDuration, Cancelled, DeviceLost, IoError, Error, Recovered, Silence };
@@ -154,7 +158,10 @@ public:
     std::uint64_t frames() const { return framesInFile_.load(std::memory_order_relaxed); }
     const CapturePlan& plan() const { return plan_; }
     // Wall-clock time of the first sample in the file, microseconds since the epoch.
-    std::uint64_t firstSampleUsec() const { return firstSampleUsec_; }
+    // 0 while waiting for sound.
+    std::uint64_t firstSampleUsec() const { return firstSampleUsec_.load(std::memory_order_acquire); }
+    // True once, after a waiting take heard sound and began writing.
+    bool takeBegan() { return began_.exchange(false); }
     // Level metering of the audio written (peak and RMS per channel), for a live
     // meter. Off by default: measuring costs CPU nobody may be looking at.
     void setMetering(bool on) { metering_.store(on, std::memory_order_relaxed); }
@@ -183,9 +190,14 @@ private:
     DropCounters dropCounters() const;
     void endBySelf(StopReason reason, std::string message);
     void endOnSilence(const class SilenceDetector& silence);
+    // A waiting take heard sound at capture frame `soundAt`: it begins there,
+    // with the pre-roll before it.
+    void begin(std::uint64_t soundAt, std::uint64_t base);
     FileSpec fileSpec(const std::filesystem::path& path, std::uint64_t fileFrame) const;
     // Finalizes the current part and goes on in the next (split_every).
     void startNextPart(std::uint64_t fileFrame);
+    // The wall-clock time of capture frame `frame` of the current stream, in µs.
+    std::uint64_t wallTimeOf(std::uint64_t frame) const;
     // Gives the stream back to the pre-roll or closes it, and the lost ones too.
     void releaseStreams();
 
@@ -206,7 +218,8 @@ private:
     unsigned part_ = 1;
     std::uint64_t partStart_ = 0; // writer thread: the file frame the current part begins at
     std::thread writerThread_;
-    std::uint64_t firstSampleUsec_ = 0;
+    std::atomic<std::uint64_t> firstSampleUsec_{0};
+    std::atomic<bool> began_{false};
     std::function<void(std::unique_ptr<CaptureStream>, std::uint64_t)> giveBack_;
     std::uint64_t retainFrames_ = 0;
     std::uint64_t startFrame_ = 0;   // the first frame of the file, in the first stream's frames

@@ -68,6 +68,25 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
                                 *request.splitEvery <= 366.0 * 24 * 3600))
         throw InvalidArgument(fmt::format("split_every {} is out of range; give seconds per file from 0.1 up",
                                           *request.splitEvery));
+    if (request.streamFd) {
+        // Into the caller's descriptor: no file of recd's own, so no path checks.
+        if (!request.path.empty())
+            throw InvalidArgument(fmt::format("a take streamed to a descriptor (option fd) has no file; give an "
+                                              "empty path, not '{}'",
+                                              request.path.string()));
+        if (request.splitEvery)
+            throw InvalidArgument("split_every needs files; a take streamed to a descriptor (option fd) cannot "
+                                  "be split");
+        RecordingRequest stream = request;
+        stream.path = "/stream.wav"; // the container: WAV's sample formats
+        CapturePlan plan = planFormat(stream, devices);
+        plan.path = "-";
+        plan.streamFd = request.streamFd;
+        plan.rawStream = request.rawStream;
+        return plan;
+    }
+    if (request.rawStream)
+        throw InvalidArgument("raw is for a take streamed to a descriptor (option fd); files get a header");
     // A split take begins with part 1: that is the file that must not exist.
     RecordingRequest first = request;
     if (request.splitEvery)
@@ -109,8 +128,9 @@ CapturePlan planFormat(const RecordingRequest& request, const std::vector<Device
         throw InvalidArgument(fmt::format("silence_threshold {} is out of range; give dBFS from -120 to below 0 "
                                           "(e.g. -50)",
                                           *request.silenceThreshold));
-    if (request.silenceThreshold && !request.stopOnSilence)
-        throw InvalidArgument("silence_threshold needs stop_on_silence (seconds of silence that end the take)");
+    if (request.silenceThreshold && !request.stopOnSilence && !request.startOnSound)
+        throw InvalidArgument("silence_threshold needs stop_on_silence (seconds of silence that end the take) or "
+                              "start_on_sound");
 
     CapturePlan plan;
     plan.path = request.path;
@@ -136,6 +156,7 @@ CapturePlan planFormat(const RecordingRequest& request, const std::vector<Device
     if (request.stopOnSilence)
         plan.silenceStopFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.stopOnSilence * plan.rate)));
     plan.silenceThresholdDbfs = request.silenceThreshold.value_or(-50.0);
+    plan.startOnSound = request.startOnSound;
     if (request.preRoll)
         plan.preRollFrames = static_cast<std::uint64_t>(std::llround(*request.preRoll * plan.rate));
     if (request.maxDuration)

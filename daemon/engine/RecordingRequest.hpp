@@ -5,6 +5,7 @@
 #include "SampleFormat.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,8 +24,13 @@ struct RecordingRequest {
     std::optional<double> preRoll;     // seconds from before the request to begin with
     std::optional<double> stopOnSilence;    // seconds of continuous silence that end the take
     std::optional<double> splitEvery;       // seconds per file; the take goes on in numbered parts
+    bool startOnSound = false;              // armed: writing begins at the first sound above the threshold
     std::optional<double> silenceThreshold; // dBFS; below it is silence
     bool overwrite = false;
+    // Write the take into this descriptor (the caller's pipe or file) instead of
+    // a file recd creates; the path is then empty. WAV, or raw PCM with rawStream.
+    std::shared_ptr<const int> streamFd;
+    bool rawStream = false;
 };
 
 // A request checked against the devices and resolved to concrete values.
@@ -42,7 +48,10 @@ struct CapturePlan {
     std::uint64_t splitFrames = 0;       // 0: one file; else frames per part, path is part 1
     std::filesystem::path splitBase;     // the path asked for, which the parts are named after
     double silenceThresholdDbfs = -50;
+    bool startOnSound = false;
     bool overwrite = false;
+    std::shared_ptr<const int> streamFd; // set: the take goes there, and path is "-"
+    bool rawStream = false;
 };
 
 // The name of part `n` (from 1) of a take split into parts: take.wav -> take-001.wav.

@@ -25,6 +25,8 @@ void SilenceDetector::feed(const std::byte* frames, std::uint64_t count, std::ui
         const std::uint64_t inBlock = blockFrames_ - (fileFrame + at) % blockFrames_;
         const std::uint64_t n = std::min(inBlock, count - at);
         if (peakOf(frames + at * frameBytes, n, format_) >= threshold_) {
+            if (!heard_)
+                firstSound_ = fileFrame + at;
             heard_ = true;
             silentSince_ = fileFrame + at + n;
         }

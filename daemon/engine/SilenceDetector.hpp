@@ -23,6 +23,8 @@ public:
     std::uint64_t silentFrames() const { return end_ - silentSince_; }
     // Whether anything louder than the threshold has been heard yet.
     bool heardSound() const { return heard_; }
+    // Where the first block louder than the threshold begins.
+    std::uint64_t firstSoundAt() const { return firstSound_; }
 
 private:
     CaptureFormat format_;
@@ -31,6 +33,7 @@ private:
     std::uint64_t silentSince_ = 0;
     std::uint64_t end_ = 0;
     bool heard_ = false;
+    std::uint64_t firstSound_ = 0;
 };
 
 } // namespace recd

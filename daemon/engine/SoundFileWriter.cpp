@@ -6,6 +6,7 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -36,8 +37,106 @@ std::filesystem::path temporaryBeside(const std::filesystem::path& target)
 
 } // namespace
 
+namespace {
+
+// The RIFF/WAVE header of a stream whose length is not known: sizes at their
+// maximum, as arecord writes to a pipe. libsndfile will not write WAV to a pipe
+// (it must seek back to fill in the sizes: SFE_NO_PIPE_WRITE), so recd writes
+// these 44 bytes itself and lets libsndfile write the samples as raw PCM.
+void writeStreamingWavHeader(int fd, const FileSpec& spec)
+{
+    const unsigned bits = fileBitsPerSample(spec.sampleFormat);
+    const unsigned blockAlign = spec.channels * bits / 8;
+    std::array<unsigned char, 44> h{};
+    auto put = [&h](std::size_t at, std::uint32_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            h[at + static_cast<std::size_t>(i)] = static_cast<unsigned char>(v >> (8 * i));
+    };
+    std::memcpy(h.data(), "RIFF", 4);
+    put(4, 0xffffffffu, 4);
+    std::memcpy(h.data() + 8, "WAVEfmt ", 8);
+    put(16, 16, 4);
+    put(20, spec.sampleFormat == SampleFormat::F32 ? 3 : 1, 2); // IEEE float or PCM
+    put(22, spec.channels, 2);
+    put(24, spec.rate, 4);
+    put(28, spec.rate * blockAlign, 4);
+    put(32, blockAlign, 2);
+    put(34, bits, 2);
+    std::memcpy(h.data() + 36, "data", 4);
+    put(40, 0xffffffffu, 4);
+    if (::write(fd, h.data(), h.size()) != static_cast<ssize_t>(h.size()))
+        throw IoError(fmt::format("writing the WAV header to the stream failed: {}", errnoText(errno)));
+}
+
+} // namespace
+
+// libsndfile on a descriptor recd only appends to. sf_open_fd would take the
+// offset after the header (or the client's own offset in its file) for an
+// embedded file and refuse raw PCM there, so libsndfile gets virtual I/O that
+// counts from 0 and never seeks.
+struct StreamIo {
+    int fd;
+    sf_count_t written = 0;
+
+    static sf_count_t length(void* self) { return static_cast<StreamIo*>(self)->written; }
+    static sf_count_t tell(void* self) { return static_cast<StreamIo*>(self)->written; }
+    static sf_count_t seek(sf_count_t offset, int whence, void* self)
+    {
+        auto& io = *static_cast<StreamIo*>(self);
+        const sf_count_t target = whence == SEEK_SET ? offset : whence == SEEK_CUR ? io.written + offset : -1;
+        return target == io.written ? io.written : -1; // only "where it is"
+    }
+    static sf_count_t read(void*, sf_count_t, void*) { return 0; }
+    static sf_count_t write(const void* data, sf_count_t bytes, void* self)
+    {
+        auto& io = *static_cast<StreamIo*>(self);
+        sf_count_t done = 0;
+        while (done < bytes) {
+            const ssize_t n = ::write(io.fd, static_cast<const char*>(data) + done, static_cast<std::size_t>(bytes - done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break; // EPIPE: the reader went away (SIGPIPE is ignored); the short count fails the write
+            done += n;
+        }
+        io.written += done;
+        return done;
+    }
+};
+
+void SoundFileWriter::openStream(const FileSpec& spec)
+{
+    streaming_ = true;
+    fd_ = ::fcntl(*spec.streamFd, F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0)
+        throw IoError(fmt::format("cannot use the descriptor passed for the stream: {}", errnoText(errno)));
+    try {
+        if (!spec.rawStream)
+            writeStreamingWavHeader(fd_, spec);
+    } catch (...) {
+        ::close(fd_);
+        throw;
+    }
+    SF_INFO info{};
+    info.samplerate = static_cast<int>(spec.rate);
+    info.channels = static_cast<int>(spec.channels);
+    info.format = SF_FORMAT_RAW | (spec.container->sndfileFormatFor(spec.sampleFormat) & SF_FORMAT_SUBMASK);
+    stream_ = std::make_unique<StreamIo>(StreamIo{fd_});
+    static SF_VIRTUAL_IO io{&StreamIo::length, &StreamIo::seek, &StreamIo::read, &StreamIo::write, &StreamIo::tell};
+    file_ = sf_open_virtual(&io, SFM_WRITE, &info, stream_.get());
+    if (!file_) {
+        const std::string why = sf_strerror(nullptr);
+        ::close(fd_);
+        throw IoError(fmt::format("cannot stream {} to the descriptor: {}", spec.rawStream ? "PCM" : "WAV", why));
+    }
+}
+
 SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
 {
+    if (spec.streamFd) {
+        openStream(spec);
+        return;
+    }
     const std::filesystem::path createAt = spec.overwrite ? temporaryBeside(spec.path) : spec.path;
     fd_ = createExclusive(createAt, spec.mode);
     if (fd_ < 0) {
@@ -147,6 +246,8 @@ void SoundFileWriter::write(const std::byte* data, std::size_t count)
 
 void SoundFileWriter::sync()
 {
+    if (streaming_)
+        return; // a pipe has no header to patch and nothing to sync to disk
     if (!spec_.container->lossy())
         sf_command(file_, SFC_UPDATE_HEADER_NOW, nullptr, 0);
     sf_write_sync(file_);
@@ -154,11 +255,19 @@ void SoundFileWriter::sync()
         throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(errno)));
 }
 
+void SoundFileWriter::stampFirstSample(std::uint64_t firstSampleUsec)
+{
+    if (streaming_ || (spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) != SF_FORMAT_RF64)
+        return;
+    spec_.firstSampleUsec = firstSampleUsec;
+    writeBroadcastInfo(spec_);
+}
+
 bool SoundFileWriter::truncate(std::uint64_t frames)
 {
     // libsndfile seeks back and ftruncates the file; the header gets the new
     // sizes when it is written next (sync or close).
-    if ((spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) != SF_FORMAT_RF64)
+    if (streaming_ || (spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) != SF_FORMAT_RF64)
         return false;
     sf_count_t at = static_cast<sf_count_t>(frames);
     if (sf_command(file_, SFC_FILE_TRUNCATE, &at, sizeof at) != 0)
@@ -174,6 +283,8 @@ void SoundFileWriter::close()
     sf_write_sync(file_);
     const int rc = sf_close(file_);
     file_ = nullptr;
+    if (streaming_)
+        ::close(fd_); // virtual I/O: libsndfile does not own it
     fd_ = -1;
     if (rc != 0)
         throw IoError(fmt::format("finalizing '{}' failed: {}", spec_.path.string(), sf_error_number(rc)));
@@ -184,13 +295,18 @@ void SoundFileWriter::discard() noexcept
     if (file_) {
         sf_close(file_);
         file_ = nullptr;
+        if (streaming_)
+            ::close(fd_);
         fd_ = -1;
     }
-    ::unlink(spec_.path.c_str());
+    if (!streaming_)
+        ::unlink(spec_.path.c_str());
 }
 
 std::uint64_t SoundFileWriter::bytesOnDisk() const
 {
+    if (streaming_)
+        return frames_ * spec_.channels * fileBitsPerSample(spec_.sampleFormat) / 8 + (spec_.rawStream ? 0 : 44);
     // By path, not descriptor: the writer thread may be closing the descriptor
     // while another thread asks.
     struct stat st{};

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <filesystem>
+#include <memory>
 #include <sys/types.h>
 
 struct sf_private_tag;
@@ -24,7 +26,14 @@ struct FileSpec {
     // unknown). WAV files carry it in a Broadcast WAV 'bext' chunk.
     std::uint64_t firstSampleUsec = 0;
     std::string source; // the input device's name, for the bext description
+    // Instead of creating `path`: write into this descriptor (a pipe or a file the
+    // client opened), which the writer dups. WAV with a streaming header, or
+    // headerless PCM with rawStream.
+    std::shared_ptr<const int> streamFd;
+    bool rawStream = false;
 };
+
+struct StreamIo;
 
 // The writer: libsndfile on a file recd created itself.
 //
@@ -49,6 +58,9 @@ public:
     // Cuts the file back to its first `frames` frames, where the container allows
     // it (WAV); false where it does not (the compressed containers).
     bool truncate(std::uint64_t frames);
+    // For a file created before its first sample's time was known (start_on_sound):
+    // the Broadcast WAV time stamp, before the first write.
+    void stampFirstSample(std::uint64_t firstSampleUsec);
     // Finalizes the header and closes. Throws IoError.
     void close();
     // Closes and deletes the file.
@@ -60,12 +72,15 @@ public:
 
 private:
     void writeBroadcastInfo(const FileSpec& spec);
+    void openStream(const FileSpec& spec);
     [[noreturn]] void fail(const char* what);
 
     FileSpec spec_;
     int fd_ = -1;
     sf_private_tag* file_ = nullptr;
-    std::uint64_t frames_ = 0;
+    bool streaming_ = false;
+    std::unique_ptr<StreamIo> stream_; // a stream's virtual I/O
+    std::atomic<std::uint64_t> frames_{0}; // read by bytesOnDisk() from other threads
 };
 
 } // namespace recd

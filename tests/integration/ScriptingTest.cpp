@@ -5,9 +5,12 @@
 #include "DaemonFixture.hpp"
 
 #include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
 
 #include <chrono>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -127,4 +130,129 @@ TEST_F(SlowFailingHookTest, ASlowFailingHookChangesNothingAboutTheRecording)
     EXPECT_GT(readAudioFile(first).duration(), 0.25);
     EXPECT_TRUE(waitFor([&] { return daemonLog().find("failed with exit status 7") != std::string::npos; }, 10s))
         << daemonLog();
+}
+
+// `recctl start -`: recd writes into recctl's stdout, passed over D-Bus.
+TEST_F(DaemonTest, StartDashStreamsWavToStdoutUntilTheTakeStops)
+{
+    const auto wav = dir / "streamed.wav";
+    auto r = run({"sh", "-c", "\"$0\" start - --max-duration 1 > \"$1\"", recctlBinary(), wav.string()});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    const auto a = readAudioFile(wav); // a streaming header: sizes unknown, libsndfile reads to the end
+    EXPECT_EQ(a.frames, 48000);
+    EXPECT_NEAR(toneFrequency(a.channel(0), a.rate), 440.0, 2.0);
+
+    const auto raw = dir / "streamed.raw";
+    r = run({"sh", "-c", "\"$0\" start - --raw --max-duration 0.5 > \"$1\"", recctlBinary(), raw.string()});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(std::filesystem::file_size(raw), 24000u * 4) << "headerless s16 stereo";
+
+    // Stopped by another client: the stream ends and recctl start - returns.
+    const auto stopped = dir / "stopped.wav";
+    Child streaming({"sh", "-c", "exec \"$0\" start - > \"$1\"", recctlBinary(), stopped.string()});
+    std::this_thread::sleep_for(600ms);
+    const auto stop = recctl({"stop"});
+    EXPECT_EQ(stop.exitCode, 0);
+    EXPECT_EQ(stop.out.substr(0, 2), "-\t");
+    EXPECT_EQ(streaming.wait(5s), 0);
+    EXPECT_NEAR(readAudioFile(stopped).duration(), 0.6, 0.1);
+    EXPECT_FALSE(std::filesystem::exists(dir / "rec")) << "no file of recd's own";
+}
+
+TEST_F(DaemonTest, AReaderThatGoesAwayEndsTheStreamAsIoErrorAndRecdGoesOn)
+{
+    const auto r = run({"sh", "-c", "\"$0\" start - | head -c 20000 > /dev/null", recctlBinary()}, {}, 10s);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    const auto status = recctl({"status"});
+    EXPECT_NE(status.out.find("io_error"), std::string::npos) << status.out;
+    ASSERT_EQ(recctl({"start", (dir / "after.wav").string()}).exitCode, 0);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_NEAR(toneFrequency(readAudioFile(dir / "after.wav").channel(0), 48000), 440.0, 2.0);
+
+    // The options are checked: a path with fd, and --raw for a file.
+    const auto raw = recctl({"start", (dir / "x.wav").string(), "--raw"});
+    EXPECT_EQ(raw.exitCode, 1);
+    EXPECT_NE(raw.err.find("--raw is for `recctl start -`"), std::string::npos) << raw.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "x.wav"));
+}
+
+// Desktop notifications. No notification daemon can run in the test machine's
+// headless session (they draw on a display), so a stand-in that owns
+// org.freedesktop.Notifications on the rig's bus records what recd asks for.
+namespace {
+
+struct FakeNotificationServer {
+    struct Note {
+        std::uint32_t replaces;
+        std::string summary, body;
+        std::uint8_t urgency;
+    };
+    std::unique_ptr<sdbus::IConnection> bus = sdbus::createSessionBusConnection("org.freedesktop.Notifications");
+    std::unique_ptr<sdbus::IObject> object = sdbus::createObject(*bus, "/org/freedesktop/Notifications");
+    std::mutex mutex;
+    std::vector<Note> notes;
+
+    FakeNotificationServer()
+    {
+        object->registerMethod("Notify")
+            .onInterface("org.freedesktop.Notifications")
+            .implementedAs([this](const std::string&, std::uint32_t replaces, const std::string&,
+                                  const std::string& summary, const std::string& body, const std::vector<std::string>&,
+                                  const std::map<std::string, sdbus::Variant>& hints, std::int32_t) {
+                std::lock_guard lock(mutex);
+                notes.push_back({replaces, summary, body, hints.at("urgency").get<std::uint8_t>()});
+                return static_cast<std::uint32_t>(40 + notes.size());
+            });
+        object->finishRegistration();
+        bus->enterEventLoopAsync();
+    }
+    std::vector<Note> received(std::size_t atLeast)
+    {
+        waitFor([&] { std::lock_guard lock(mutex); return notes.size() >= atLeast; }, 3s);
+        std::lock_guard lock(mutex);
+        return notes;
+    }
+};
+
+} // namespace
+
+class NotifyTest : public DaemonTest {
+protected:
+    void SetUp() override { startDaemon("notify = true\n"); }
+};
+
+TEST_F(NotifyTest, StartSaveAndFailureEachShowANotification)
+{
+    FakeNotificationServer server;
+    const auto file = dir / "noted.wav";
+    ASSERT_EQ(recctl({"start", file.string()}).exitCode, 0);
+    auto notes = server.received(1);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_EQ(notes[0].summary, "Recording");
+    EXPECT_EQ(notes[0].body, file.string());
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    notes = server.received(2);
+    ASSERT_EQ(notes.size(), 2u);
+    EXPECT_EQ(notes[1].summary, "Recording saved");
+    EXPECT_NE(notes[1].body.find(file.string()), std::string::npos) << notes[1].body;
+    EXPECT_EQ(notes[1].replaces, 41u) << "the saved bubble replaces the recording one";
+
+    // A take that fails: its reader goes away.
+    run({"sh", "-c", "\"$0\" start - | head -c 1000 > /dev/null", recctlBinary()}, {}, 10s);
+    notes = server.received(4);
+    ASSERT_EQ(notes.size(), 4u);
+    EXPECT_EQ(notes[3].summary, "Recording failed");
+    EXPECT_NE(notes[3].body.find("io_error"), std::string::npos) << notes[3].body;
+    EXPECT_EQ(notes[3].urgency, 2) << "critical";
+}
+
+TEST_F(DaemonTest, NoNotificationUnlessConfigured)
+{
+    FakeNotificationServer server;
+    ASSERT_EQ(recctl({"start", (dir / "quiet.wav").string()}).exitCode, 0);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    std::lock_guard lock(server.mutex);
+    EXPECT_TRUE(server.notes.empty());
 }

@@ -100,3 +100,52 @@ TEST_F(DaemonTest, SilenceOptionsAreCheckedBeforeAnythingIsCreated)
         EXPECT_FALSE(std::filesystem::exists(dir / "bad.wav"));
     }
 }
+
+TEST_F(DaemonTest, StartOnSoundWaitsArmedAndBeginsAtTheFirstSound)
+{
+    const auto tone = writeTone(dir.path(), 1.0);
+    const auto file = dir / "armed.wav";
+    ASSERT_EQ(recctl({"start", file.string(), "--start-on-sound"}).exitCode, 0);
+    auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    EXPECT_EQ(status["state"], "waiting");
+    EXPECT_EQ(status["first_sample_usec"], 0);
+    const auto paused = recctl({"pause"});
+    EXPECT_EQ(paused.exitCode, 4) << "nothing to pause while waiting";
+    std::this_thread::sleep_for(700ms); // silence: nothing is written
+    EXPECT_EQ(std::stod(recctl({"duration"}).out), 0.0);
+
+    const double toneStarted =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    Child player(play(tone));
+    ASSERT_EQ(player.wait(10s), 0);
+    status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    EXPECT_EQ(status["state"], "recording");
+    // The first sample is the tone's start, give or take the player's latency.
+    const double firstSample = static_cast<double>(status["first_sample_usec"].get<std::uint64_t>()) / 1e6;
+    EXPECT_GT(firstSample, toneStarted);
+    EXPECT_LT(firstSample, toneStarted + 0.15);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+
+    const auto a = readAudioFile(file);
+    const auto x = a.channel(0);
+    // The file begins with the tone (within its first 10 ms block) and holds it all.
+    const std::vector<float> head(x.begin(), x.begin() + a.rate / 50);
+    EXPECT_GT(peakDbfs(head), -7.0) << "no silence before the sound";
+    EXPECT_NEAR(a.duration(), 1.0 + 0.3, 0.12);
+    const std::vector<float> body(x.begin() + a.rate / 10, x.begin() + a.rate * 9 / 10);
+    EXPECT_NEAR(toneFrequency(body, a.rate), 440.0, 2.0);
+    const auto bext = readBroadcastInfo(file);
+    ASSERT_TRUE(bext) << "stamped when the sound began";
+
+    // Armed and stopped before any sound: no file is kept.
+    const auto never = dir / "never.wav";
+    ASSERT_EQ(recctl({"start", never.string(), "--start-on-sound"}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    const auto stopped = recctl({"stop"});
+    EXPECT_EQ(stopped.exitCode, 0);
+    EXPECT_FALSE(std::filesystem::exists(never));
+    EXPECT_NE(nlohmann::json::parse(recctl({"status", "--json"}).out)["last_message"].get<std::string>().find(
+                  "no sound above -50 dBFS was heard"),
+              std::string::npos);
+}
