@@ -49,7 +49,7 @@ void DesktopNotifier::notify(const std::string& summary, const std::string& body
 {
     if (!recorder_.config().notify)
         return;
-    std::map<std::string, sdbus::Variant> hints{{"urgency", sdbus::Variant(std::uint8_t{urgent ? 2 : 1})},
+    std::map<std::string, sdbus::Variant> hints{{"urgency", sdbus::Variant(static_cast<std::uint8_t>(urgent ? 2 : 1))},
                                                 {"category", sdbus::Variant(std::string("device"))}};
     try {
         proxy_->callMethodAsync("Notify")
