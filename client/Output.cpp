@@ -54,6 +54,10 @@ std::string formatStatus(const Dict& s)
     std::string out = fmt::format("state:      {}\n", state);
     if (state != "idle") {
         out += fmt::format("path:       {}\n", str(s, "path"));
+        if (s.count("part") && num<std::uint32_t>(s, "part") > 1)
+            out += fmt::format("part:       {}\n", num<std::uint32_t>(s, "part"));
+        if (s.count("pre_roll") && num<double>(s, "pre_roll") > 0)
+            out += fmt::format("pre-roll:   {:.3f} s from before start\n", num<double>(s, "pre_roll"));
         out += fmt::format("duration:   {:.3f} s ({} frames)\n", num<double>(s, "duration"),
                            num<std::uint64_t>(s, "frames"));
         out += fmt::format("device:     {} ({})\n", str(s, "device_name"), str(s, "device"));

@@ -109,6 +109,7 @@ TEST_F(PreRollTest, MarkerPlayedBeforeStartIsInTheFileAtItsPlaceAndBackToBackTak
     ASSERT_EQ(recctl({"start", first.string()}).exitCode, 0);
     const auto s1 = status();
     EXPECT_NEAR(s1["pre_roll"].get<double>(), 2.0, 0.001);
+    EXPECT_NE(recctl({"status"}).out.find("pre-roll:   2.000 s from before start"), std::string::npos);
     // The file's first sample is 2 s before the request reached recd (a few ms
     // after recctl was launched).
     const double firstSample = static_cast<double>(s1["first_sample_usec"].get<std::uint64_t>()) / 1e6;

@@ -46,6 +46,7 @@ TEST_F(DaemonTest, SplitPartsPutEndToEndAreExactlyTheTakeToTheFrame)
     const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
     EXPECT_EQ(status["part"], 4);
     EXPECT_EQ(status["path"], (dir / "meeting-004.wav").string());
+    EXPECT_NE(recctl({"status"}).out.find("part:       4"), std::string::npos);
     const auto stopped = recctl({"stop"});
     ASSERT_EQ(stopped.exitCode, 0);
     EXPECT_EQ(firstLine(stopped.out), (dir / "meeting-004.wav").string()) << "stop names the last part";
