@@ -73,8 +73,15 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         startFrame_ = std::max(input.readFrame, now - std::min(now, plan.preRollFrames));
         preRollFrames_ = now - std::min(now, startFrame_);
     } else {
-        // A new stream holds nothing from before the request: all of it goes in.
+        // A new stream: the file begins at the frame being captured now, as the
+        // caller is told "started". The first buffer, which had to arrive before
+        // that could be said, began up to one buffer earlier (10.7 ms at 512
+        // frames); leaving it out lines the file up with the moment start
+        // returns, and nothing said after "started" is lost. (A pre-roll keeps
+        // what came before the request, on purpose.)
         stream_ = openStream(plan.device);
+        startFrame_ = stream_->positionNow();
+        ringTail_ = 0;
     }
     if (plan.startOnSound) {
         // Armed: the writer scans for sound, keeping the pre-roll's worth behind
