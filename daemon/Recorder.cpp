@@ -84,7 +84,7 @@ std::filesystem::path Recorder::nameFile() const
     // Two takes in the same second must not collide: add -2, -3, ...
     std::filesystem::path candidate = dir / name;
     for (int i = 2; std::filesystem::exists(std::filesystem::symlink_status(candidate, ec)); ++i)
-        candidate = dir / fmt::format("{}-{}{}", name.stem().string(), i, name.extension().string());
+        candidate = withSuffix(dir / name, std::to_string(i));
     return candidate;
 }
 

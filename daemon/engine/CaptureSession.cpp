@@ -268,8 +268,7 @@ void CaptureSession::startNextPart(std::uint64_t fileFrame)
         } catch (const FileExists&) {
             // Never stop a take over a name: go on under the next free one.
             const std::filesystem::path wanted = partPath(base, part_);
-            next = wanted.parent_path() /
-                   fmt::format("{}-{}{}", wanted.stem().string(), attempt, wanted.extension().string());
+            next = withSuffix(wanted, std::to_string(attempt));
             log().warn("'{}' exists; part {} goes to '{}'", wanted.string(), part_, next.string());
         }
     }

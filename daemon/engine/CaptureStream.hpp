@@ -27,6 +27,7 @@ struct CaptureFormat {
     unsigned channels = 2;
     SampleFormat sampleFormat = SampleFormat::S16;
     std::size_t frameBytes() const { return channels * captureBytesPerSample(sampleFormat); }
+    bool operator==(const CaptureFormat&) const = default;
 };
 
 // The capture source: one RtAudio input stream in callback mode, feeding its ring.

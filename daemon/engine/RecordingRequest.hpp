@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace recd {
@@ -54,6 +55,8 @@ struct CapturePlan {
     bool rawStream = false;
 };
 
+// `path` with "-suffix" before its extension: take.wav, "2" -> take-2.wav.
+std::filesystem::path withSuffix(const std::filesystem::path& path, std::string_view suffix);
 // The name of part `n` (from 1) of a take split into parts: take.wav -> take-001.wav.
 std::filesystem::path partPath(const std::filesystem::path& path, unsigned n);
 

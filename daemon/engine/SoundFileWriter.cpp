@@ -163,7 +163,7 @@ SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
     }
     // Must be set before the first write (libsndfile decides RIFF vs RF64 then).
     sf_command(file_, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
-    if ((info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64 && spec.firstSampleUsec)
+    if (patchableWav() && spec.firstSampleUsec)
         writeBroadcastInfo(spec);
 
     if (spec.overwrite && ::rename(createAt.c_str(), spec.path.c_str()) != 0) {
@@ -255,9 +255,15 @@ void SoundFileWriter::sync()
         throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(errno)));
 }
 
+bool SoundFileWriter::patchableWav() const
+{
+    return !streaming_ &&
+           (spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64;
+}
+
 void SoundFileWriter::stampFirstSample(std::uint64_t firstSampleUsec)
 {
-    if (streaming_ || (spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) != SF_FORMAT_RF64)
+    if (!patchableWav())
         return;
     spec_.firstSampleUsec = firstSampleUsec;
     writeBroadcastInfo(spec_);
@@ -267,7 +273,7 @@ bool SoundFileWriter::truncate(std::uint64_t frames)
 {
     // libsndfile seeks back and ftruncates the file; the header gets the new
     // sizes when it is written next (sync or close).
-    if (streaming_ || (spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) != SF_FORMAT_RF64)
+    if (!patchableWav())
         return false;
     sf_count_t at = static_cast<sf_count_t>(frames);
     if (sf_command(file_, SFC_FILE_TRUNCATE, &at, sizeof at) != 0)

@@ -73,6 +73,9 @@ public:
 private:
     void writeBroadcastInfo(const FileSpec& spec);
     void openStream(const FileSpec& spec);
+    // A WAV file of recd's own: it takes a bext chunk and can be cut back
+    // (not a stream, not a compressed container).
+    bool patchableWav() const;
     [[noreturn]] void fail(const char* what);
 
     FileSpec spec_;

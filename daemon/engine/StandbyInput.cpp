@@ -44,7 +44,7 @@ std::optional<RunningInput> StandbyInput::take(const DeviceInfo& device, const C
         return std::nullopt;
     }
     const CaptureFormat& have = stream_->format();
-    if (have.rate != format.rate || have.channels != format.channels || have.sampleFormat != format.sampleFormat) {
+    if (have != format) {
         log().info("pre-roll: the input is kept open at {} Hz, {} ch, {}; this recording asks for {} Hz, {} ch, {}, "
                    "so it has no pre-roll",
                    have.rate, have.channels, sampleFormatName(have.sampleFormat), format.rate, format.channels,
