@@ -1,13 +1,12 @@
 #include "Monitor.hpp"
 
 #include "ExitCode.hpp"
+#include "Interrupt.hpp"
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,10 +16,6 @@
 namespace recctl {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-
-extern "C" void onInterrupt(int) { interrupted.store(true); }
 
 constexpr double floorDb = -60.0; // the left end of a bar
 constexpr int barWidth = 40;
@@ -66,8 +61,7 @@ int runMonitor(sdbus::IConnection& bus, RecorderProxy& recorder, std::optional<u
         }
         arrived.notify_one();
     };
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
+    catchInterrupts();
     bus.enterEventLoopAsync();
     recorder.WatchLevels();
 
@@ -91,7 +85,7 @@ int runMonitor(sdbus::IConnection& bus, RecorderProxy& recorder, std::optional<u
     unsigned updates = 0;
     auto lastLevel = std::chrono::steady_clock::now();
     std::string lastState;
-    while (!interrupted.load() && (!count || updates < *count)) {
+    while (!interrupted() && (!count || updates < *count)) {
         std::vector<Update> got;
         {
             std::unique_lock lock(mutex);

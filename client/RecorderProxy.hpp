@@ -5,6 +5,9 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,5 +41,30 @@ private:
             onStopped(path, duration, reason);
     }
 };
+
+// A RecordingStopped signal, as recctl hears it.
+struct StoppedTake {
+    std::string path;
+    double duration = 0;
+    std::string reason;
+};
+
+// The next take to stop (one whose path `accept` takes, if given), heard on the
+// connection's event-loop thread. Set up before looking at the state, so a stop
+// in between is not missed.
+inline std::future<StoppedTake> nextStop(RecorderProxy& recorder,
+                                         std::function<bool(const std::string& path)> accept = {})
+{
+    struct Once {
+        std::promise<StoppedTake> promise;
+        std::once_flag flag;
+    };
+    auto once = std::make_shared<Once>();
+    recorder.onStopped = [once, accept](const std::string& path, double duration, const std::string& reason) {
+        if (!accept || accept(path))
+            std::call_once(once->flag, [&] { once->promise.set_value({path, duration, reason}); });
+    };
+    return once->promise.get_future();
+}
 
 } // namespace recctl

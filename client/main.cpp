@@ -2,6 +2,7 @@
 // Each command is one D-Bus call; the first call starts recd by D-Bus activation.
 
 #include "ExitCode.hpp"
+#include "Interrupt.hpp"
 #include "Output.hpp"
 #include "Monitor.hpp"
 #include "RecorderProxy.hpp"
@@ -117,9 +118,6 @@ Examples:
   recctl toggle                      # bind this to a key
   recctl stop || recctl start        # the same, by exit code)";
 
-std::atomic<bool> interrupted{false};
-extern "C" void onStreamInterrupt(int) { interrupted.store(true); }
-
 // `recctl start -`: recd writes the take into recctl's stdout (the descriptor
 // goes over D-Bus), and recctl stays until the take stops, so a pipeline such as
 // `recctl start - | recognizer` lasts as long as the take. Ctrl-C stops it.
@@ -130,14 +128,8 @@ int streamToStdout(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, rec
                            "| program) or give a file name\n");
         return recctl::Usage;
     }
-    std::promise<std::string> stopped;
-    std::once_flag once;
-    recorder.onStopped = [&](const std::string& path, double, const std::string& reason) {
-        if (path == "-")
-            std::call_once(once, [&] { stopped.set_value(reason); });
-    };
-    std::signal(SIGINT, onStreamInterrupt);
-    std::signal(SIGTERM, onStreamInterrupt);
+    auto result = recctl::nextStop(recorder, [](const std::string& path) { return path == "-"; });
+    recctl::catchInterrupts();
     std::signal(SIGPIPE, SIG_IGN);
     bus.enterEventLoopAsync();
     options["fd"] = sdbus::Variant(sdbus::UnixFd(STDOUT_FILENO));
@@ -146,18 +138,16 @@ int streamToStdout(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, rec
     recorder.StartRecording("", options);
     // recd holds its own copy now; ours must not keep the reader waiting after the take.
     ::close(STDOUT_FILENO);
-    auto result = stopped.get_future();
     while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-        if (interrupted.load()) {
+        if (recctl::takeInterrupt()) {
             try {
                 recorder.StopRecording();
             } catch (const sdbus::Error&) {
                 // it ended meanwhile
             }
-            interrupted.store(false);
         }
     }
-    const std::string reason = result.get();
+    const std::string reason = result.get().reason;
     if (reason == "device_lost" || reason == "error") {
         fmt::print(stderr, "recctl: the take ended by a fault: {} (recctl status shows why)\n", reason);
         return recctl::Failed;
@@ -167,29 +157,18 @@ int streamToStdout(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, rec
 
 int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::optional<double> timeout)
 {
-    struct Stopped {
-        std::string path;
-        double duration;
-        std::string reason;
-    };
-    std::promise<Stopped> stopped;
-    std::once_flag once;
-    recorder.onStopped = [&](const std::string& path, double d, const std::string& reason) {
-        std::call_once(once, [&] { stopped.set_value({path, d, reason}); });
-    };
-    // Listen first, then look: a stop between the two is not missed.
+    auto result = recctl::nextStop(recorder); // listen first, then look
     bus.enterEventLoopAsync();
     const auto status = recorder.GetStatus();
     if (status.at("state").get<std::string>() == "idle") {
         fmt::print(stderr, "recctl: nothing to wait for: not recording\n");
         return recctl::NothingToActOn;
     }
-    auto result = stopped.get_future();
     if (timeout && result.wait_for(std::chrono::duration<double>(*timeout)) != std::future_status::ready) {
         fmt::print(stderr, "recctl: still recording after {} s\n", *timeout);
         return recctl::TimedOut;
     }
-    const Stopped s = result.get();
+    const recctl::StoppedTake s = result.get();
     fmt::print("{}", recctl::formatStopped(s.path, s.duration));
     if (s.reason == "device_lost" || s.reason == "io_error" || s.reason == "error") {
         fmt::print(stderr, "recctl: the recording ended by a fault: {} (recctl status shows why)\n", s.reason);
