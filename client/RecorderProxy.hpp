@@ -17,10 +17,15 @@ namespace recctl {
 // object. Calls on it auto-start the daemon through D-Bus activation.
 class RecorderProxy final : public sdbus::ProxyInterfaces<org::recd::Recorder1_proxy> {
 public:
-    explicit RecorderProxy(sdbus::IConnection& bus)
+    // Hearing signals costs an AddMatch round trip to the bus per signal before
+    // the first call (three); a one-shot command such as start or stop, which
+    // a hotkey runs and waits for, hears none and goes without them.
+    enum class Signals { Ignore, Hear };
+    RecorderProxy(sdbus::IConnection& bus, Signals signals)
         : ProxyInterfaces(bus, "org.recd.Recorder1", "/org/recd/Recorder1")
     {
-        registerProxy();
+        if (signals == Signals::Hear)
+            registerProxy();
     }
     ~RecorderProxy() { unregisterProxy(); }
 

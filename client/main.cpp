@@ -3,6 +3,7 @@
 
 #include "ExitCode.hpp"
 #include "Interrupt.hpp"
+#include "InvocationTime.hpp"
 #include "Output.hpp"
 #include "Monitor.hpp"
 #include "RecorderProxy.hpp"
@@ -181,6 +182,9 @@ int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::o
 
 int main(int argc, char** argv)
 {
+    // The moment the user asked: a stop or a toggle ends the take there, not
+    // ~10 ms later when the call reaches recd.
+    const std::uint64_t invokedUsec = recctl::invocationUsec();
     CLI::App app{"recctl: control the recd audio recorder", "recctl"};
     app.footer(footer);
     app.require_subcommand(1);
@@ -252,7 +256,9 @@ int main(int argc, char** argv)
 
     try {
         auto bus = sdbus::createSessionBusConnection();
-        recctl::RecorderProxy recorder(*bus);
+        const bool hears = wait->parsed() || monitor->parsed() || (start->parsed() && startFlags.path == "-");
+        recctl::RecorderProxy recorder(*bus, hears ? recctl::RecorderProxy::Signals::Hear
+                                                   : recctl::RecorderProxy::Signals::Ignore);
 
         if (start->parsed() && startFlags.path == "-") {
             return streamToStdout(*bus, recorder, startFlags.options(), rawStream);
@@ -262,7 +268,9 @@ int main(int argc, char** argv)
                                    "--raw is for `recctl start -` (a stream to stdout); files get a header");
             fmt::print("{}\n", recorder.StartRecording(startFlags.absolutePath(), startFlags.options()));
         } else if (toggle->parsed()) {
-            auto [state, path] = recorder.ToggleRecording(toggleFlags.absolutePath(), toggleFlags.options());
+            auto options = toggleFlags.options();
+            options["at"] = sdbus::Variant(invokedUsec);
+            auto [state, path] = recorder.ToggleRecording(toggleFlags.absolutePath(), options);
             if (state == "recording") {
                 fmt::print("{}\n", path);
             } else {
@@ -272,7 +280,7 @@ int main(int argc, char** argv)
                 fmt::print("{}", recctl::formatStopped(path, it != s.end() ? it->second.get<double>() : 0.0));
             }
         } else if (stop->parsed()) {
-            auto [path, seconds, frames] = recorder.StopRecording();
+            auto [path, seconds, frames] = recorder.StopRecordingAt(invokedUsec);
             fmt::print("{}", recctl::formatStopped(path, seconds));
         } else if (pause->parsed()) {
             recorder.PauseRecording();

@@ -168,18 +168,37 @@ std::filesystem::path Recorder::start(RecordingRequest request)
     return plan.path;
 }
 
-std::pair<std::string, std::filesystem::path> Recorder::toggle(RecordingRequest request)
+namespace {
+
+// A caller's moment to stop at, on the engine's clock (monotonic nanoseconds).
+std::optional<std::int64_t> stopMoment(std::optional<std::uint64_t> usec)
 {
+    if (!usec)
+        return std::nullopt;
+    const std::int64_t nowUsec = monotonicNs() / 1000;
+    if (*usec == 0 || *usec > static_cast<std::uint64_t>(nowUsec))
+        throw InvalidArgument(fmt::format("the moment to stop at, {} us, is {}; give a CLOCK_MONOTONIC time in "
+                                          "microseconds no later than now ({} us)",
+                                          *usec, *usec == 0 ? "unset" : "in the future", nowUsec));
+    return static_cast<std::int64_t>(*usec) * 1000;
+}
+
+} // namespace
+
+std::pair<std::string, std::filesystem::path> Recorder::toggle(RecordingRequest request,
+                                                               std::optional<std::uint64_t> stopAtUsec)
+{
+    const auto at = stopMoment(stopAtUsec);
     if (session_ && !session_->ended()) {
-        const StopResult r = stop();
+        const StopResult r = finalize(false, at);
         return {"idle", r.path};
     }
     return {"recording", start(std::move(request))};
 }
 
-StopResult Recorder::finalize(bool cancelled)
+StopResult Recorder::finalize(bool cancelled, std::optional<std::int64_t> atNs)
 {
-    StopResult r = cancelled ? session_->cancel() : session_->stop();
+    StopResult r = cancelled ? session_->cancel() : session_->stop(atNs);
     session_.reset();
     marker_.clear();
     last_ = r;
@@ -217,10 +236,11 @@ void Recorder::runStopHook(const StopResult& r)
                  {{"RECD_PATH", r.path.string()}, {"RECD_DURATION", duration}, {"RECD_REASON", reason}});
 }
 
-StopResult Recorder::stop()
+StopResult Recorder::stop(std::optional<std::uint64_t> atUsec)
 {
+    const auto at = stopMoment(atUsec);
     current("stop");
-    return finalize(false);
+    return finalize(false, at);
 }
 
 StopResult Recorder::cancel()

@@ -48,10 +48,14 @@ public:
     ~Recorder();
 
     std::filesystem::path start(RecordingRequest request);
-    // Starts when idle, stops when recording or paused; returns the new state
-    // and the path started or stopped.
-    std::pair<std::string, std::filesystem::path> toggle(RecordingRequest request);
-    StopResult stop();
+    // Starts when idle, stops when recording or paused (at `stopAtUsec`, as
+    // stop() does); returns the new state and the path started or stopped.
+    std::pair<std::string, std::filesystem::path> toggle(RecordingRequest request,
+                                                         std::optional<std::uint64_t> stopAtUsec = std::nullopt);
+    // Ends the take at the moment `atUsec` (CLOCK_MONOTONIC microseconds, when
+    // the user asked: a command's start, a key press), or at the moment the call
+    // arrives. InvalidArgument for a moment that is unset or in the future.
+    StopResult stop(std::optional<std::uint64_t> atUsec = std::nullopt);
     void pause() { setPaused(true); }
     void resume() { setPaused(false); }
     void setPaused(bool paused);
@@ -79,7 +83,7 @@ public:
 private:
     CaptureSession& current(const char* action) const;
     std::filesystem::path nameFile() const;
-    StopResult finalize(bool cancel);
+    StopResult finalize(bool cancel, std::optional<std::int64_t> atNs = std::nullopt);
     // Starts, restarts or ends the pre-roll to match config_.
     void applyPreRoll();
     // Runs config on_stop for a recording that left a file.

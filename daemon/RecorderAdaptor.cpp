@@ -192,17 +192,35 @@ std::string RecorderAdaptor::StartRecording(const std::string& path, const Optio
 std::tuple<std::string, std::string> RecorderAdaptor::ToggleRecording(const std::string& path, const Options& options)
 {
     return translate("ToggleRecording", [&] {
-        auto [state, file] = recorder_.toggle(requestFromOptions(path, options));
+        // `at` is the press's moment, for the stop; the rest are start options.
+        Options startOptions = options;
+        std::optional<std::uint64_t> at;
+        if (const auto it = startOptions.find("at"); it != startOptions.end()) {
+            at = optionValue<std::uint64_t>(it->first, it->second, "CLOCK_MONOTONIC microseconds");
+            startOptions.erase(it);
+        }
+        auto [state, file] = recorder_.toggle(requestFromOptions(path, startOptions), at);
         return std::tuple<std::string, std::string>{state, file.string()};
     });
 }
 
+namespace {
+
+std::tuple<std::string, double, uint64_t> stopReply(const StopResult& r)
+{
+    return {r.path.string(), r.duration, r.frames};
+}
+
+} // namespace
+
 std::tuple<std::string, double, uint64_t> RecorderAdaptor::StopRecording()
 {
-    return translate("StopRecording", [&] {
-        const StopResult r = recorder_.stop();
-        return std::tuple<std::string, double, uint64_t>{r.path.string(), r.duration, r.frames};
-    });
+    return translate("StopRecording", [&] { return stopReply(recorder_.stop()); });
+}
+
+std::tuple<std::string, double, uint64_t> RecorderAdaptor::StopRecordingAt(const uint64_t& monotonic_usec)
+{
+    return translate("StopRecordingAt", [&] { return stopReply(recorder_.stop(monotonic_usec)); });
 }
 
 double RecorderAdaptor::GetDuration()

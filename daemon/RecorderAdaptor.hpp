@@ -36,6 +36,7 @@ private:
     std::string StartRecording(const std::string& path, const Options& options) override;
     std::tuple<std::string, std::string> ToggleRecording(const std::string& path, const Options& options) override;
     std::tuple<std::string, double, uint64_t> StopRecording() override;
+    std::tuple<std::string, double, uint64_t> StopRecordingAt(const uint64_t& monotonic_usec) override;
     double GetDuration() override;
     void PauseRecording() override;
     void ResumeRecording() override;

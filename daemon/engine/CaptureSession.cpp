@@ -71,7 +71,7 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         ringTail_ = input.readFrame;
         const std::uint64_t now = stream_->positionNow();
         startFrame_ = std::max(input.readFrame, now - std::min(now, plan.preRollFrames));
-        preRollFrames_ = now - std::min(now, startFrame_);
+        preRollFrames_ = now - std::min(now, startFrame_.load());
     } else {
         // A new stream: the file begins at the frame being captured now, as the
         // caller is told "started". The first buffer, which had to arrive before
@@ -187,12 +187,17 @@ CaptureSession::~CaptureSession()
     }
 }
 
-void CaptureSession::request(Timeline::Action action)
+void CaptureSession::request(Timeline::Action action, std::optional<std::int64_t> atNs)
 {
     std::uint64_t local, pushed;
     {
         std::lock_guard streamLock(streamMutex_);
-        local = stream_ ? stream_->positionNow() : 0;
+        local = stream_ ? stream_->positionAt(atNs.value_or(monotonicNs())) : 0;
+        // A moment before the take began (a stop racing the start, or asked
+        // before the first sound) would leave an empty file, which FLAC and MP3
+        // cannot even hold: such a stop counts from when it arrived.
+        if (atNs && stream_ && streamBase_.load() + local <= startFrame_.load())
+            local = stream_->positionNow();
         pushed = stream_ ? stream_->progress().framesPushed : 0;
     }
     const std::uint64_t position = streamBase_.load() + local;
@@ -346,6 +351,18 @@ void CaptureSession::runWriter()
     if (plan_.silenceStopFrames)
         silence.emplace(stream_->format(), plan_.silenceThresholdDbfs);
 
+    // Tells a pause or resume waiting in request() that it took effect.
+    const auto publishApplied = [&] {
+        if (timeline.applied() == appliedSeen)
+            return;
+        appliedSeen = timeline.applied();
+        {
+            std::lock_guard lock(marksMutex_);
+            marksApplied_ = appliedSeen;
+        }
+        marksDone_.notify_all();
+    };
+
     try {
         for (;;) {
             {
@@ -394,14 +411,7 @@ void CaptureSession::runWriter()
                             done += n;
                         }
                     }
-                    if (timeline.applied() != appliedSeen) {
-                        appliedSeen = timeline.applied();
-                        {
-                            std::lock_guard lock(marksMutex_);
-                            marksApplied_ = appliedSeen;
-                        }
-                        marksDone_.notify_all();
-                    }
+                    publishApplied();
                     // What follows the stop stays in the ring for the next take's pre-roll.
                     if (timeline.stopped())
                         taken = std::min(frames, timeline.stopPosition() - std::min(timeline.stopPosition(), consumed));
@@ -414,6 +424,12 @@ void CaptureSession::runWriter()
                     ring->consume((keepFrom - ringTail_) * frameBytes);
                     ringTail_ = keepFrom;
                 }
+            } else if (timeline.pending() && consumed >= startFrame_ &&
+                       state_.load(std::memory_order_acquire) != SessionState::Waiting) {
+                // A mark at a frame already here (a stop placed at the moment the
+                // user asked) takes effect now rather than with the next buffer.
+                timeline.select(consumed, 0);
+                publishApplied();
             }
             // About ten times a second, on the writer's 50 ms rhythm.
             if (meter.frames() > 0 && std::chrono::steady_clock::now() - lastLevels >= std::chrono::milliseconds(90)) {
@@ -516,13 +532,13 @@ void CaptureSession::runWriter()
         onEnded_();
 }
 
-StopResult CaptureSession::stop()
+StopResult CaptureSession::stop(std::optional<std::int64_t> atNs)
 {
     if (finalized_)
         return result_;
     const std::int64_t t0 = monotonicNs();
     if (!ended())
-        request(Timeline::Action::Stop);
+        request(Timeline::Action::Stop, atNs);
     if (writerThread_.joinable())
         writerThread_.join();
     const std::int64_t t1 = monotonicNs();

@@ -145,7 +145,12 @@ public:
     // Ends the recording at the frame being captured now, keeping the tail that
     // is still on its way from the device, and finalizes the file. If the session
     // already ended by itself, returns how it ended.
-    StopResult stop();
+    // With `atNs` (monotonic time, not in the future) it ends at the frame being
+    // captured then, say when the user pressed the key, and does not wait for the
+    // audio that came after; where the writer has already written past that
+    // moment (it writes every 50 ms), the file ends where it got to, since a
+    // written frame is never taken back.
+    StopResult stop(std::optional<std::int64_t> atNs = std::nullopt);
     // Stops and deletes the file.
     StopResult cancel();
     // Finalizes a session that ended by itself (or stops it).
@@ -171,7 +176,8 @@ public:
     std::uint64_t preRollFrames() const { return preRollFrames_; }
 
 private:
-    void request(Timeline::Action action);
+    // Turns a pause, resume or stop into the capture frame at `atNs`, or now.
+    void request(Timeline::Action action, std::optional<std::int64_t> atNs = std::nullopt);
     void runWriter();
     // Opens the device in the plan's format and waits for its first buffer;
     // throws DeviceLost.
@@ -222,7 +228,7 @@ private:
     std::atomic<bool> began_{false};
     std::function<void(std::unique_ptr<CaptureStream>, std::uint64_t)> giveBack_;
     std::uint64_t retainFrames_ = 0;
-    std::uint64_t startFrame_ = 0;   // the first frame of the file, in the first stream's frames
+    std::atomic<std::uint64_t> startFrame_{0}; // the first frame of the file, in the first stream's frames (moved by the writer on the first sound)
     std::uint64_t preRollFrames_ = 0;
     std::uint64_t ringTail_ = 0;     // writer thread (then stop()): the ring reader, in the current stream's frames
 

@@ -306,17 +306,24 @@ std::unique_ptr<CaptureStream> openCaptureStream(AudioApi api, const DeviceInfo&
     return stream;
 }
 
-std::uint64_t CaptureStream::positionNow() const noexcept
+std::uint64_t CaptureStream::positionAt(std::int64_t ns) const noexcept
 {
     const CaptureProgress p = progress();
     if (p.framesPushed == 0)
         return 0;
-    const std::int64_t sinceLast = std::max<std::int64_t>(0, monotonicNs() - p.lastBufferNs);
+    const auto framesIn = [rate = core_->format.rate](std::int64_t span) -> std::uint64_t {
+        return static_cast<std::uint64_t>(span) * rate / 1'000'000'000ULL;
+    };
+    if (ns < p.lastBufferNs)
+        return p.framesPushed - std::min(p.framesPushed, framesIn(p.lastBufferNs - ns));
     // A device that has stalled delivers nothing more: never count on more than
     // two buffers in flight.
-    const auto inFlight = std::min<std::uint64_t>(
-        static_cast<std::uint64_t>(sinceLast) * core_->format.rate / 1'000'000'000ULL, 2ULL * core_->bufferFrames);
-    return p.framesPushed + inFlight;
+    return p.framesPushed + std::min<std::uint64_t>(framesIn(ns - p.lastBufferNs), 2ULL * core_->bufferFrames);
+}
+
+std::uint64_t CaptureStream::positionNow() const noexcept
+{
+    return positionAt(monotonicNs());
 }
 
 } // namespace recd

@@ -53,8 +53,10 @@ public:
     RingBuffer& ring() noexcept;
 
     CaptureProgress progress() const noexcept;
-    // The absolute frame index being captured right now: frames pushed, plus the
-    // frames that have reached the device since the last buffer and are on their way.
+    // The absolute frame index being captured at monotonic time `ns`: counted
+    // back from the last buffer for a moment already delivered, or forward by the
+    // frames that have reached the device since and are on their way.
+    std::uint64_t positionAt(std::int64_t ns) const noexcept;
     std::uint64_t positionNow() const noexcept;
 
     unsigned bufferFrames() const noexcept;

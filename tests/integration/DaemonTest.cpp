@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -112,6 +113,14 @@ std::uint64_t nowUsec()
             .count());
 }
 
+// recd's clock for "the moment the user asked" (StopRecordingAt).
+std::uint64_t monotonicUsec()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
+}
+
 std::string errorNameOf(const std::function<void()>& call)
 {
     try {
@@ -153,7 +162,7 @@ TEST_F(DaemonTest, DbusApiStartsReportsAndStopsWithSignals)
     SignalListener listener(*signalBus);
     signalBus->enterEventLoopAsync();
     auto bus = sdbus::createSessionBusConnection();
-    recctl::RecorderProxy recorder(*bus);
+    recctl::RecorderProxy recorder(*bus, recctl::RecorderProxy::Signals::Hear);
 
     const auto path = (dir / "api.wav").string();
     const std::uint64_t before = nowUsec();
@@ -360,7 +369,7 @@ TEST_F(DaemonTest, StatusAndDevicesAsJson)
 TEST_F(DaemonTest, EveryErrorHasItsNameExitCodeAndLeavesNothing)
 {
     auto bus = sdbus::createSessionBusConnection();
-    recctl::RecorderProxy recorder(*bus);
+    recctl::RecorderProxy recorder(*bus, recctl::RecorderProxy::Signals::Hear);
     const std::string E = "org.recd.Recorder1.Error.";
 
     // NotRecording: exit 4 for each command that needs a recording.
@@ -438,6 +447,30 @@ TEST_F(DaemonTest, EveryErrorHasItsNameExitCodeAndLeavesNothing)
     EXPECT_NE(again.err.find("already recording to '" + (dir / "keep.wav").string()), std::string::npos) << again.err;
     EXPECT_EQ(errorNameOf([&] { recorder.StartRecording((dir / "other.wav").string(), {}); }), E + "AlreadyRecording");
     EXPECT_EQ(recorder.State(), "recording");
+
+    // A moment to stop at that is unset, in the future or of the wrong type is
+    // refused, saying what is allowed, and the recording goes on.
+    const std::uint64_t future = monotonicUsec() + 10'000'000;
+    for (const std::uint64_t at : {std::uint64_t{0}, future}) {
+        try {
+            recorder.StopRecordingAt(at);
+            ADD_FAILURE() << at;
+        } catch (const sdbus::Error& e) {
+            EXPECT_EQ(e.getName(), E + "InvalidArgument");
+            EXPECT_NE(e.getMessage().find("give a CLOCK_MONOTONIC time in microseconds no later than now"),
+                      std::string::npos)
+                << e.getMessage();
+        }
+    }
+    EXPECT_EQ(errorNameOf([&] { recorder.ToggleRecording("", Opts{{"at", sdbus::Variant(future)}}); }),
+              E + "InvalidArgument");
+    EXPECT_EQ(errorNameOf([&] { recorder.ToggleRecording("", Opts{{"at", sdbus::Variant(1.5)}}); }),
+              E + "InvalidArgument")
+        << "a wrongly typed moment";
+    EXPECT_EQ(errorNameOf([&] { recorder.StartRecording(x, Opts{{"at", sdbus::Variant(future)}}); }),
+              E + "InvalidArgument")
+        << "at is the moment of a press, for ToggleRecording's stop";
+    EXPECT_EQ(recorder.State(), "recording");
     std::this_thread::sleep_for(300ms);
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     EXPECT_FALSE(std::filesystem::exists(dir / "other.wav"));
@@ -461,7 +494,7 @@ TEST_F(DaemonTest, ADeviceThatDeliversNothingIsDeviceLostWithNothingLeft)
     EXPECT_FALSE(std::filesystem::exists(dir / "dead.wav"));
 
     auto bus = sdbus::createSessionBusConnection();
-    recctl::RecorderProxy recorder(*bus);
+    recctl::RecorderProxy recorder(*bus, recctl::RecorderProxy::Signals::Hear);
     EXPECT_EQ(errorNameOf([&] {
                   recorder.StartRecording((dir / "dead2.wav").string(),
                                           {{"device", sdbus::Variant(std::string("dead-microphone"))}});

@@ -322,3 +322,59 @@ TEST_F(Counter, AStallLongerThanTheRingDropsExactlyWhatItCounts)
     EXPECT_EQ(c.duplicated, 0);
     EXPECT_NEAR(static_cast<double>(c.lost) / 48000, 1.5, 0.3);
 }
+
+// A stop placed at an earlier moment (when the user pressed the key) ends the
+// file at the frame captured then. The writer is held up from 0.5 s into the take
+// until after the stop is asked for, as a slow disk would, so nothing past the
+// moment has been written yet and the cut falls exactly on it.
+TEST_F(Counter, AStopAtAnEarlierMomentEndsTheFileThere)
+{
+    stallWriterOnce(1500ms);
+    CaptureSession session(plan("at.wav"), settings);
+    const std::int64_t started = monotonicNs();
+    std::this_thread::sleep_for(1s);
+    const std::int64_t moment = monotonicNs();
+    std::this_thread::sleep_for(500ms);
+    const StopResult r = session.stop(moment);
+    EXPECT_TRUE(stalled);
+    const auto c = test::checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(c.lost, 0);
+    EXPECT_EQ(c.duplicated, 0);
+    EXPECT_EQ(c.lastIndex - c.firstIndex + 1, static_cast<std::int64_t>(r.frames));
+    EXPECT_NEAR(r.duration, (moment - started) / 1e9, 0.025) << "the moment, not the 0.5 s later it was asked";
+}
+
+// Where the writer has already written past the moment, the file ends where it
+// got to: a written frame is never taken back, and nothing after the request is
+// waited for.
+TEST_F(Counter, AStopAtAMomentAlreadyWrittenEndsWhereWritingGotTo)
+{
+    CaptureSession session(plan("late.wav"), settings);
+    const std::int64_t started = monotonicNs();
+    std::this_thread::sleep_for(1s);
+    const std::int64_t moment = monotonicNs();
+    std::this_thread::sleep_for(300ms);
+    const std::int64_t asked = monotonicNs();
+    const StopResult r = session.stop(moment);
+    const auto c = test::checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(c.lost, 0);
+    EXPECT_EQ(c.duplicated, 0);
+    EXPECT_GE(r.duration, (moment - started) / 1e9 - 0.025);
+    EXPECT_LE(r.duration, (asked - started) / 1e9 + 0.025);
+    EXPECT_GT(r.duration, (moment - started) / 1e9 + 0.15) << "the writer writes every 50 ms; it had gone on";
+}
+
+// A stop whose moment came before the take began (a second key press racing the
+// first) would leave an empty file, which FLAC cannot even hold: it counts from
+// when it arrived.
+TEST_F(Counter, AStopAtAMomentBeforeTheTakeBeganCountsFromWhenItArrived)
+{
+    const std::int64_t moment = monotonicNs();
+    CaptureSession session(plan("early.flac"), settings);
+    std::this_thread::sleep_for(200ms);
+    const StopResult r = session.stop(moment);
+    EXPECT_NEAR(r.duration, 0.2, 0.05);
+    const auto c = test::checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(c.lost, 0);
+    EXPECT_EQ(c.lastIndex - c.firstIndex + 1, static_cast<std::int64_t>(r.frames));
+}

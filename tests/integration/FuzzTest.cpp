@@ -15,7 +15,9 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <atomic>
+#include <ctime>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <sys/stat.h>
@@ -55,6 +57,21 @@ private:
     }
     void onLevel(const std::vector<double>&, const std::vector<double>&, const double&) override {}
 };
+
+// A moment to stop at: now, a little or long ago, unset, in the future, absurd.
+std::uint64_t randomMoment(std::mt19937& r)
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+    switch (std::uniform_int_distribution<int>(0, 5)(r)) {
+    case 0: return 0;
+    case 1: return now + std::uniform_int_distribution<std::uint64_t>(1, 10'000'000)(r);
+    case 2: return std::numeric_limits<std::uint64_t>::max();
+    case 3: return now - std::min(now, std::uniform_int_distribution<std::uint64_t>(0, 5'000'000)(r));
+    default: return now - std::min(now, std::uniform_int_distribution<std::uint64_t>(0, 20'000)(r));
+    }
+}
 
 // A random value of a random D-Bus type, sometimes the right one.
 sdbus::Variant randomValue(std::mt19937& r, int rightType, const sdbus::Variant& right)
@@ -152,7 +169,7 @@ TEST_F(FuzzTest, ThousandsOfRandomCallsFromConcurrentClients)
         threads.emplace_back([&, c] {
             std::mt19937 r(1000 + c);
             auto bus = sdbus::createSessionBusConnection();
-            recctl::RecorderProxy recorder(*bus);
+            recctl::RecorderProxy recorder(*bus, recctl::RecorderProxy::Signals::Ignore); // the listener hears
             for (int i = 0; i < callsEach; ++i) {
                 try {
                     switch (std::uniform_int_distribution<int>(0, 13)(r)) {
@@ -160,7 +177,12 @@ TEST_F(FuzzTest, ThousandsOfRandomCallsFromConcurrentClients)
                     case 1:
                     case 2: recorder.StartRecording(randomPath(r), randomOptions(r)); break;
                     case 3: recorder.ToggleRecording(randomPath(r), randomOptions(r)); break;
-                    case 4: recorder.StopRecording(); break;
+                    case 4:
+                        if (i % 2)
+                            recorder.StopRecording();
+                        else
+                            recorder.StopRecordingAt(randomMoment(r));
+                        break;
                     case 5: recorder.PauseRecording(); break;
                     case 6: recorder.ResumeRecording(); break;
                     case 7: recorder.CancelRecording(); break;
@@ -192,7 +214,7 @@ TEST_F(FuzzTest, ThousandsOfRandomCallsFromConcurrentClients)
 
     ASSERT_TRUE(daemon->running()) << "recd survived";
     auto bus = sdbus::createSessionBusConnection();
-    recctl::RecorderProxy recorder(*bus);
+    recctl::RecorderProxy recorder(*bus, recctl::RecorderProxy::Signals::Hear);
     if (recorder.State() != "idle")
         recorder.StopRecording();
     EXPECT_EQ(recorder.State(), "idle");

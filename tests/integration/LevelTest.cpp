@@ -23,7 +23,7 @@ namespace {
 // hears; it asks for them (WatchLevels) only when told to.
 struct LevelClient {
     std::unique_ptr<sdbus::IConnection> bus = sdbus::createSessionBusConnection();
-    recctl::RecorderProxy proxy{*bus};
+    recctl::RecorderProxy proxy{*bus, recctl::RecorderProxy::Signals::Hear};
     std::mutex mutex;
     std::vector<std::vector<double>> peaks, rms;
 
