@@ -1,5 +1,6 @@
 #include "HookRunner.hpp"
 
+#include "AudioPacing.hpp"
 #include "Log.hpp"
 
 #include <fmt/format.h>
@@ -23,7 +24,10 @@ void HookRunner::spawn(const std::string& name, const std::string& command, cons
     std::vector<std::string> envv;
     for (char** e = environ; *e; ++e) {
         const std::string entry(*e);
-        if (!env.contains(entry.substr(0, entry.find('='))))
+        const std::string key = entry.substr(0, entry.find('='));
+        // recd's own audio pacing is no business of a hook that plays a sound.
+        const bool ours = deliveryIntervalIsOurs() && key == deliveryIntervalVariable;
+        if (!env.contains(key) && !ours)
             envv.push_back(entry);
     }
     for (const auto& [key, value] : env)

@@ -1,6 +1,7 @@
 // recd: the recording daemon. Owns the audio input and records it to files,
 // controlled over D-Bus (org.recd.Recorder1 on the session bus).
 
+#include "AudioPacing.hpp"
 #include "Config.hpp"
 #include "EventLoop.hpp"
 #include "Log.hpp"
@@ -20,6 +21,9 @@
 
 int main(int argc, char** argv)
 {
+    // Before any thread exists: it sets an environment variable that libpulse
+    // reads each time a stream is opened (see AudioPacing.hpp).
+    recd::requestDeliveryInterval();
     CLI::App app{"recd: records audio from an input device to files, controlled over D-Bus "
                  "(org.recd.Recorder1 on the session bus; see recctl)",
                  "recd"};

@@ -128,7 +128,8 @@ std::unique_ptr<CaptureStream> CaptureSession::openStream(const DeviceInfo& devi
 {
     const auto ringFrames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
     return openCaptureStream(settings_.api, device, captureFormat(plan_),
-                             settings_.bufferFrames, std::max<std::size_t>(ringFrames, 4 * settings_.bufferFrames),
+                             settings_.framesPerBuffer(),
+                             std::max<std::size_t>(ringFrames, 4 * settings_.framesPerBuffer()),
                              settings_.firstBufferTimeout);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "AudioPacing.hpp"
 #include "CaptureStream.hpp"
 #include "RecordingRequest.hpp"
 #include "RingBuffer.hpp"
@@ -27,15 +28,14 @@ namespace recd {
 struct EngineSettings {
     AudioApi api = AudioSystem::defaultApi();
     // Frames per callback ("buffer" or "chunk"): the audio API hands over this
-    // many frames at a time, so it sets the capture latency, frames / rate
-    // (1024 frames: 21.3 ms at 48 kHz, 23.2 ms at 44.1 kHz; 512: 10.7 ms, 11.6 ms).
-    // Smaller buffers react sooner but wake the callback thread more often and
-    // leave less slack before the device overflows; larger ones cost less CPU and
-    // delay everything. recd takes 512: a start has to wait for one whole buffer
-    // before it can say "capturing", and a stop for the one in flight, so the
-    // buffer is what a hotkey user waits for (measured with 1024: start 41 ms,
-    // stop 41 ms median), at ~94 wake-ups a second.
-    unsigned bufferFrames = 512;
+    // many frames at a time (frames / rate: 512 frames are 10.7 ms at 48 kHz,
+    // 11.6 ms at 44.1 kHz). A start waits for the first buffer before it can say
+    // "capturing", and a stop for the one in flight, so the buffer is what a
+    // hotkey user waits for (measured with 1024: start 41 ms, stop 41 ms median).
+    // 0: the API's default, defaultBufferFrames() (see AudioPacing.hpp for why
+    // PulseAudio's is small without costing wake-ups).
+    unsigned bufferFrames = 0;
+    unsigned framesPerBuffer() const { return bufferFrames ? bufferFrames : defaultBufferFrames(api); }
     // The ring between the callback and the writer: how long the disk may stall
     // before audio is dropped.
     double ringSeconds = 10.0;

@@ -1,5 +1,7 @@
 #include "CaptureStream.hpp"
 
+#include "AudioPacing.hpp"
+
 #include "Errors.hpp"
 #include "Log.hpp"
 #include "RtAudioApi.hpp"
@@ -63,12 +65,23 @@ struct CaptureStream::Core {
     {
     }
 
+    // At most what may be on its way from the device at any moment: two
+    // deliveries. The server hands audio over every deliveryInterval() (or every
+    // buffer), and the buffers of one delivery arrive together, so with small
+    // buffers the frames in flight between deliveries are many buffers' worth.
+    std::uint64_t inFlightLimit() const noexcept
+    {
+        const auto deliveryFrames = static_cast<std::uint64_t>(deliveryInterval().count()) * format.rate / 1000;
+        return 2 * std::max<std::uint64_t>(bufferFrames, deliveryFrames);
+    }
+
     static int onAudio(void* output, void* input, unsigned frames, double streamTime, unsigned status,
                        void* self) noexcept;
     void publish(std::uint64_t frames, std::int64_t nowNs) noexcept;
 
     CaptureFormat format;
     unsigned bufferFrames;
+    std::uint64_t inFlightFrames = 0; // inFlightLimit(), once the buffer size is known
     RingBuffer ring;
     std::unique_ptr<RtAudio> audio;
     std::size_t errorsAtOpen = 0;
@@ -107,13 +120,14 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
         core_->errorsAtOpen = streamErrors.load();
         core_->audio->openStream(nullptr, &params, rtFormat(format.sampleFormat), format.rate, &core_->bufferFrames,
                                  &Core::onAudio, core_, &options, &onStreamError);
+        core_->inFlightFrames = core_->inFlightLimit();
     } catch (const RtAudioError& e) {
         delete core_;
         throw DeviceLost(fmt::format("cannot open input device '{}' at {} Hz, {} channels: {}", device.name,
                                      format.rate, format.channels, e.getMessage()));
     }
-    log().debug("opened '{}' ({}): {} Hz, {} ch, {} frames per buffer", device.name, audioApiName(api),
-                format.rate, format.channels, core_->bufferFrames);
+    log().debug("opened '{}' ({}): {} Hz, {} ch, {} frames per buffer, delivered every {} ms", device.name,
+                audioApiName(api), format.rate, format.channels, core_->bufferFrames, deliveryInterval().count());
 }
 
 CaptureStream::~CaptureStream()
@@ -317,8 +331,8 @@ std::uint64_t CaptureStream::positionAt(std::int64_t ns) const noexcept
     if (ns < p.lastBufferNs)
         return p.framesPushed - std::min(p.framesPushed, framesIn(p.lastBufferNs - ns));
     // A device that has stalled delivers nothing more: never count on more than
-    // two buffers in flight.
-    return p.framesPushed + std::min<std::uint64_t>(framesIn(ns - p.lastBufferNs), 2ULL * core_->bufferFrames);
+    // two deliveries in flight.
+    return p.framesPushed + std::min<std::uint64_t>(framesIn(ns - p.lastBufferNs), core_->inFlightFrames);
 }
 
 std::uint64_t CaptureStream::positionNow() const noexcept

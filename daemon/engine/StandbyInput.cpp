@@ -119,7 +119,7 @@ void StandbyInput::run()
                 retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate));
                 const auto ringFrames =
                     static_cast<std::size_t>(std::ceil((settings_.ringSeconds + preRollSeconds_) * plan.rate));
-                opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan), settings_.bufferFrames,
+                opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan), settings_.framesPerBuffer(),
                                            ringFrames, settings_.firstBufferTimeout);
                 log().info("pre-roll: keeping '{}' open with the last {:.1f} s ({} Hz, {} ch, {})", device.name,
                            preRollSeconds_, plan.rate, plan.channels, sampleFormatName(plan.sampleFormat));

@@ -21,6 +21,7 @@ volatile std::sig_atomic_t interrupted = 0;
 
 int main(int argc, char** argv)
 {
+    recd::requestDeliveryInterval(); // before any thread, as recd does
     CLI::App app{"Record from an input device with the recd engine (no daemon)", "recd-capture"};
     std::string path, device, apiName, format;
     std::optional<unsigned> rate, channels;

@@ -24,6 +24,10 @@ using recd::test::TempDir;
 
 namespace {
 
+// The audio pacing recd and recd-capture request first thing in main(), here
+// before main() and so before any thread.
+[[maybe_unused]] const bool paced = (requestDeliveryInterval(), true);
+
 constexpr double toneHz = 440.0;
 constexpr double toneDbfs = -6.02; // the rig plays the tone at half scale
 

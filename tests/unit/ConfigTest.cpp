@@ -61,6 +61,7 @@ file_mode = "0640"
     EXPECT_EQ(c.nameTemplate, "note-%H%M.flac");
     EXPECT_EQ(c.engine.api, AudioApi::Alsa);
     EXPECT_EQ(c.engine.bufferFrames, 512u);
+    EXPECT_EQ(c.engine.framesPerBuffer(), 512u);
     EXPECT_DOUBLE_EQ(c.engine.ringSeconds, 20);
     EXPECT_DOUBLE_EQ(c.engine.syncInterval, 0.5);
     EXPECT_EQ(c.engine.fileMode, 0640u);
