@@ -5,6 +5,7 @@ Prints one table (figure, recd, arecord, parecord, ratio, target, met?) and
 writes it as JSON to bench/results/latest.json. Timings are measured here and
 never asserted by tests.
 """
+import contextlib
 import json
 import os
 import re
@@ -21,21 +22,29 @@ RECD = os.path.join(BUILD, "daemon", "recd")
 RECCTL = os.path.join(BUILD, "client", "recctl")
 ANALYZE = os.path.join(BUILD, "tests", "recd-analyze")
 LONG = "--long" in sys.argv
-# --only idle,cpu,latency,cold,align,load,preroll: measure just those figures (for
+# --only idle,cpu,latency,cold,align,load,lowpower,preroll: measure just those figures (for
 # working on one of them; the table in RESULTS.md comes from a full run).
 ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
 
 
 def wanted(group):
     return ONLY is None or group in ONLY
-TICK = os.sysconf("SC_CLK_TCK")
 FORMAT = ["--rate", "48000", "--channels", "2", "--format", "s16"]
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+def run_seconds(pid):
+    """user+sys CPU of every live thread, to the nanosecond (the scheduler's
+    sum_exec_runtime): clock ticks are too coarse for a process that uses 0.2 s
+    in a minute. Threads that ended are not counted, so measure a window that
+    every thread of interest lives through."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass  # ended in between
+    return total / 1e9
 
 
 def rss_kib(pid):
@@ -85,7 +94,7 @@ def ensure_daemon():
 
 
 def run_tools(seconds, work, tag, stress=False):
-    """arecord and parecord for `seconds`; returns their CPU seconds and overruns."""
+    """arecord and parecord for `seconds`; finish_tools() gives their CPU and overruns."""
     procs = {
         "arecord": subprocess.Popen(["arecord", "-q", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "2",
                                      "-d", str(seconds), os.path.join(work, f"arecord-{tag}.wav")],
@@ -97,22 +106,19 @@ def run_tools(seconds, work, tag, stress=False):
     return procs
 
 
-def finish_tools(procs, seconds):
-    out = {}
-    deadline = time.monotonic() + seconds
-    cpu = {}
-    while time.monotonic() < deadline:
-        for name, p in procs.items():
-            if p.poll() is None:
-                try:
-                    cpu[name] = cpu_seconds(p.pid)
-                except OSError:
-                    pass
-        time.sleep(0.5)
+def finish_tools(procs, window, recd_pid):
+    """CPU of each tool and of recd over the same `window` seconds, all three
+    recording the same source at once, then the tools' overruns."""
+    pids = {**{name: p.pid for name, p in procs.items()}, "recd": recd_pid}
+    time.sleep(1)  # every stream is open and delivering
+    before = {name: run_seconds(pid) for name, pid in pids.items()}
+    time.sleep(window)
+    cpu = {name: run_seconds(pid) - before[name] for name, pid in pids.items()}
     procs["parecord"].terminate()
+    out = {"recd": {"cpu": cpu["recd"]}}
     for name, p in procs.items():
-        _, err = p.communicate(timeout=30)
-        out[name] = {"cpu": cpu.get(name, 0.0), "overruns": err.count("overrun")}
+        _, err = p.communicate(timeout=90)
+        out[name] = {"cpu": cpu[name], "overruns": err.count("overrun")}
     return out
 
 
@@ -126,7 +132,8 @@ def main():
                         "ratio": ratio, "target": target, "met": met})
 
     # In this order: 6 first, while nothing has run yet (idle cost with no
-    # recording, pre_roll 0); the pre-roll last, as it runs a recd of its own.
+    # recording, pre_roll 0); the low-power and pre-roll groups last, as they run
+    # a recd of their own.
     groups = [
         ("idle", lambda: idle(daemon_pid(), row)),
         ("cpu", lambda: cpu(daemon_pid(), work, row)),
@@ -134,6 +141,7 @@ def main():
         ("cold", lambda: cold_start(work, row)),
         ("align", lambda: alignment(work, row)),
         ("load", lambda: load(daemon_pid(), work, row)),
+        ("lowpower", lambda: low_power(work, row)),
         ("preroll", lambda: pre_roll(work, row)),
     ]
     ensure_daemon()
@@ -146,24 +154,25 @@ def main():
 
 def idle(pid, row):
     time.sleep(1)
-    c0, w0 = cpu_seconds(pid), wakeups(pid)
+    c0, w0 = run_seconds(pid), wakeups(pid)
     time.sleep(60)
-    c1, w1 = cpu_seconds(pid), wakeups(pid)
+    c1, w1 = run_seconds(pid), wakeups(pid)
     row("idle CPU over 60 s", c1 - c0, unit="s", target="~0")
     row("idle wakeups per second", (w1 - w0) / 60, unit="/s", target="0 from recd's timers", met=(w1 - w0) == 0)
 
 
-def cpu(pid, work, row):
+def cpu(pid, work, row, label=""):
     """1. CPU per recorded hour: a 60 s take each, at the same time, same source."""
     take = 60
-    procs = run_tools(take, work, "cpu")
-    c0 = cpu_seconds(pid)
+    # arecord runs a little longer than the window, so that it is still recording
+    # at its end.
+    procs = run_tools(take + 5, work, "cpu")
     recctl("start", os.path.join(work, "recd-cpu.wav"), *FORMAT)
-    tools = finish_tools(procs, take)
+    tools = finish_tools(procs, take, pid)
     recctl("stop")
-    recd_cpu = cpu_seconds(pid) - c0
+    recd_cpu = tools["recd"]["cpu"]
     per_hour = lambda s: s * 3600 / take
-    row("CPU seconds per recorded hour", per_hour(recd_cpu), per_hour(tools["arecord"]["cpu"]),
+    row(f"{label}CPU seconds per recorded hour", per_hour(recd_cpu), per_hour(tools["arecord"]["cpu"]),
         per_hour(tools["parecord"]["cpu"]), "<= 1.25x arecord",
         per_hour(recd_cpu) <= 1.25 * per_hour(tools["arecord"]["cpu"]), "s")
 
@@ -195,6 +204,25 @@ def stop_daemon():
     os.kill(daemon_pid(), 15)
     while busname_owned():
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def daemon_with(config_text, work, name):
+    """A recd of our own with this configuration, in place of the activated one;
+    yields its pid."""
+    if busname_owned():
+        stop_daemon()
+    config = os.path.join(work, f"{name}.toml")
+    with open(config, "w") as f:
+        f.write(config_text)
+    daemon = subprocess.Popen([RECD, "--config", config, "--log-level", "warn"])
+    try:
+        while not busname_owned():
+            time.sleep(0.05)
+        yield daemon.pid
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
 def latency(work, row, label="", tag="lat"):
@@ -270,6 +298,19 @@ def load(pid, work, row):
         target="recd 0", met=drops == 0, unit="")
 
 
+def low_power(work, row):
+    """The cost of recd's default pacing, shown by the configuration that records
+    as arecord does: RtAudio's ALSA back end through the same PulseAudio plugin,
+    with 4096-frame periods (85 ms), so that the reading thread wakes once a
+    period instead of once per packet. CPU next to arecord, and what it costs in
+    start latency."""
+    label = "audio_api alsa, buffer_frames 4096: "
+    with daemon_with('audio_api = "alsa"\nbuffer_frames = 4096\n', work, "low-power") as pid:
+        cpu(pid, work, row, label=label)
+        starts, _ = start_stop_pairs(work, "low", pairs=10)
+        row(f"{label}recctl start, warm: median of 10", statistics.median(starts), unit="ms")
+
+
 def write_markers(path):
     """Raw s16le stereo at 48 kHz: 60 ms bursts of 1 kHz at 0.4 full scale, at 0 s and 1 s."""
     import math
@@ -288,14 +329,7 @@ def pre_roll(work, row):
     """With pre_roll = 2 in the config: warm start and stop (the input is already
     open), and where a marker played half a second before start lands in the file,
     against a marker exactly 1 s later in the same pacat stream, recorded live."""
-    stop_daemon()
-    config = os.path.join(work, "pre-roll.toml")
-    with open(config, "w") as f:
-        f.write("pre_roll = 2\n")
-    daemon = subprocess.Popen([RECD, "--config", config, "--log-level", "warn"])
-    try:
-        while not busname_owned():
-            time.sleep(0.05)
+    with daemon_with("pre_roll = 2\n", work, "pre-roll"):
         time.sleep(2.5)  # the pre-roll fills
         latency(work, row, label="pre_roll 2: ", tag="pre")
 
@@ -322,9 +356,6 @@ def pre_roll(work, row):
         row("pre_roll 2: marker before start, offset error: max of 10", max(errors) if errors else None, unit="ms",
             target="< 10 ms", met=bool(errors) and missing == 0 and max(errors) < 10)
         row("pre_roll 2: markers missing from the pre-roll", missing, unit="", target="0", met=missing == 0)
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
 
 
 def show(results, machine):
