@@ -21,9 +21,6 @@
 
 int main(int argc, char** argv)
 {
-    // Before any thread exists: it sets an environment variable that libpulse
-    // reads each time a stream is opened (see AudioPacing.hpp).
-    recd::requestDeliveryInterval();
     CLI::App app{"recd: records audio from an input device to files, controlled over D-Bus "
                  "(org.recd.Recorder1 on the session bus; see recctl)",
                  "recd"};
@@ -49,6 +46,9 @@ int main(int argc, char** argv)
         log.critical("bad configuration: {}", e.what());
         return 1;
     }
+    // Before any thread exists: it sets an environment variable that libpulse
+    // reads each time a stream is opened (see AudioPacing.hpp).
+    recd::requestDeliveryInterval(config.engine.api);
     // A client that vanishes while we write to it must not kill the daemon, nor
     // may a file-size limit (RLIMIT_FSIZE): with SIGXFSZ ignored the write fails
     // with EFBIG, and the recording ends as io_error with its file finalized.

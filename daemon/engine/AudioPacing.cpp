@@ -14,13 +14,14 @@ bool setByUs = false;
 
 unsigned defaultBufferFrames(AudioApi api)
 {
-    return api == AudioApi::Pulse ? 128 : 512;
+    return api == AudioApi::Pulse && deliveryInterval().count() > 0 ? 128 : 512;
 }
 
-void requestDeliveryInterval(std::chrono::milliseconds interval)
+void requestDeliveryInterval(AudioApi api, std::chrono::milliseconds interval)
 {
     const std::string name(deliveryIntervalVariable);
-    if (std::getenv(name.c_str()))
+    setByUs = false;
+    if (api != AudioApi::Pulse || std::getenv(name.c_str()))
         return;
     setByUs = ::setenv(name.c_str(), std::to_string(interval.count()).c_str(), 0) == 0;
 }

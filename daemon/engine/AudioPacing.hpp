@@ -22,10 +22,12 @@ namespace recd {
 // ~105 reader and ~110 mainloop wake-ups a second.
 inline constexpr std::chrono::milliseconds defaultDeliveryInterval{10};
 
-// Frames per callback when the config names none. PulseAudio: 128 (2.7 ms at
-// 48 kHz), since its deliveries are paced by the interval above. ALSA: 512, as
-// there the period is the delivery too, and RtAudio keeps only four of them; a
-// smaller one would leave no slack before the device overflows.
+// Frames per callback when the config names none. PulseAudio with a delivery
+// interval in force: 128 (2.7 ms at 48 kHz), since the interval paces the
+// deliveries. Otherwise 512: with ALSA the period is the delivery too, and
+// RtAudio keeps only four of them, so a smaller one would leave no slack before
+// the device overflows; and PulseAudio without an interval would deliver every
+// buffer.
 unsigned defaultBufferFrames(AudioApi api);
 
 // The environment variable through which libpulse lets a process choose its
@@ -35,9 +37,11 @@ inline constexpr std::string_view deliveryIntervalVariable = "PULSE_LATENCY_MSEC
 
 // Asks libpulse to deliver every `interval` for each stream this process opens,
 // unless the environment already sets the variable: a user's own choice wins.
-// setenv() is unsafe while another thread may read the environment, so this runs
-// first thing in main(), before any thread starts.
-void requestDeliveryInterval(std::chrono::milliseconds interval = defaultDeliveryInterval);
+// Only for RtAudio's PulseAudio API, whose chunk and delivery it unties; ALSA's
+// PulseAudio plugin paces its stream by the period already. setenv() is unsafe
+// while another thread may read the environment, so this runs in main() before
+// any thread starts, once the configuration says which API.
+void requestDeliveryInterval(AudioApi api, std::chrono::milliseconds interval = defaultDeliveryInterval);
 
 // The interval in force for this process's streams; zero when the server paces
 // deliveries by the buffer alone.

@@ -21,7 +21,6 @@ volatile std::sig_atomic_t interrupted = 0;
 
 int main(int argc, char** argv)
 {
-    recd::requestDeliveryInterval(); // before any thread, as recd does
     CLI::App app{"Record from an input device with the recd engine (no daemon)", "recd-capture"};
     std::string path, device, apiName, format;
     std::optional<unsigned> rate, channels;
@@ -46,6 +45,7 @@ int main(int argc, char** argv)
     recd::EngineSettings settings;
     if (!apiName.empty())
         settings.api = *recd::parseAudioApi(apiName);
+    recd::requestDeliveryInterval(settings.api); // before any thread, as recd does
     std::signal(SIGINT, [](int) { interrupted = 1; });
     std::signal(SIGTERM, [](int) { interrupted = 1; });
 

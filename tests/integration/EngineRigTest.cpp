@@ -24,9 +24,11 @@ using recd::test::TempDir;
 
 namespace {
 
-// The audio pacing recd and recd-capture request first thing in main(), here
-// before main() and so before any thread.
-[[maybe_unused]] const bool paced = (requestDeliveryInterval(), true);
+// The audio pacing recd requests in main() when it records through PulseAudio,
+// here before main() and so before any thread. The ALSA cases run with it too
+// (the environment is the process's): their plugin streams then get 10 ms
+// fragments instead of period-sized ones, which still delivers every frame.
+[[maybe_unused]] const bool paced = (requestDeliveryInterval(AudioApi::Pulse), true);
 
 constexpr double toneHz = 440.0;
 constexpr double toneDbfs = -6.02; // the rig plays the tone at half scale

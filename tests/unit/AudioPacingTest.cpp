@@ -18,8 +18,13 @@ const char* variable() { return deliveryIntervalVariable.data(); }
 
 } // namespace
 
-TEST(AudioPacing, PulseGetsSmallChunksAndAlsaKeepsItsPeriods)
+TEST(AudioPacing, PulseGetsSmallChunksWhenPacedAndAlsaKeepsItsPeriods)
 {
+    ::unsetenv(variable());
+    EXPECT_EQ(defaultBufferFrames(AudioApi::Pulse), 512u) << "unpaced, the server would deliver every chunk";
+    requestDeliveryInterval(AudioApi::Alsa);
+    EXPECT_EQ(std::getenv(variable()), nullptr) << "ALSA's plugin paces by its period";
+    requestDeliveryInterval(AudioApi::Pulse);
     EXPECT_EQ(defaultBufferFrames(AudioApi::Pulse), 128u);
     EXPECT_EQ(defaultBufferFrames(AudioApi::Alsa), 512u);
 
@@ -30,19 +35,20 @@ TEST(AudioPacing, PulseGetsSmallChunksAndAlsaKeepsItsPeriods)
     EXPECT_EQ(settings.framesPerBuffer(), 512u);
     settings.bufferFrames = 1024; // buffer_frames in the config wins for either API
     EXPECT_EQ(settings.framesPerBuffer(), 1024u);
+    ::unsetenv(variable());
 }
 
 TEST(AudioPacing, AUsersOwnIntervalWinsAndIsNotCountedAsOurs)
 {
     ::setenv(variable(), "40", 1);
-    requestDeliveryInterval(10ms);
+    requestDeliveryInterval(AudioApi::Pulse, 10ms);
     EXPECT_STREQ(std::getenv(variable()), "40");
     EXPECT_EQ(deliveryInterval(), 40ms);
     EXPECT_FALSE(deliveryIntervalIsOurs()) << "a hook inherits the user's setting";
 
     ::unsetenv(variable());
     EXPECT_EQ(deliveryInterval(), 0ms) << "unset: the server paces by the buffer";
-    requestDeliveryInterval();
+    requestDeliveryInterval(AudioApi::Pulse);
     EXPECT_EQ(std::string(std::getenv(variable())), std::to_string(defaultDeliveryInterval.count()));
     EXPECT_EQ(deliveryInterval(), defaultDeliveryInterval);
     EXPECT_TRUE(deliveryIntervalIsOurs());
