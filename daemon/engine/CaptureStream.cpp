@@ -1,7 +1,6 @@
 #include "CaptureStream.hpp"
 
 #include "AudioPacing.hpp"
-
 #include "Errors.hpp"
 #include "Log.hpp"
 #include "RtAudioApi.hpp"
@@ -65,23 +64,13 @@ struct CaptureStream::Core {
     {
     }
 
-    // At most what may be on its way from the device at any moment: two
-    // deliveries. The server hands audio over every deliveryInterval() (or every
-    // buffer), and the buffers of one delivery arrive together, so with small
-    // buffers the frames in flight between deliveries are many buffers' worth.
-    std::uint64_t inFlightLimit() const noexcept
-    {
-        const auto deliveryFrames = static_cast<std::uint64_t>(deliveryInterval().count()) * format.rate / 1000;
-        return 2 * std::max<std::uint64_t>(bufferFrames, deliveryFrames);
-    }
-
     static int onAudio(void* output, void* input, unsigned frames, double streamTime, unsigned status,
                        void* self) noexcept;
     void publish(std::uint64_t frames, std::int64_t nowNs) noexcept;
 
     CaptureFormat format;
     unsigned bufferFrames;
-    std::uint64_t inFlightFrames = 0; // inFlightLimit(), once the buffer size is known
+    std::uint64_t inFlightFrames = 0; // the most that can be on its way from the device: see the constructor
     RingBuffer ring;
     std::unique_ptr<RtAudio> audio;
     std::size_t errorsAtOpen = 0;
@@ -120,7 +109,12 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
         core_->errorsAtOpen = streamErrors.load();
         core_->audio->openStream(nullptr, &params, rtFormat(format.sampleFormat), format.rate, &core_->bufferFrames,
                                  &Core::onAudio, core_, &options, &onStreamError);
-        core_->inFlightFrames = core_->inFlightLimit();
+        // Two deliveries at most. The server hands audio over every
+        // deliveryInterval() (or every buffer), and the buffers of one delivery
+        // arrive together, so with small buffers the frames in flight between
+        // deliveries are many buffers' worth.
+        const auto deliveryFrames = static_cast<std::uint64_t>(deliveryInterval().count()) * format.rate / 1000;
+        core_->inFlightFrames = 2 * std::max<std::uint64_t>(core_->bufferFrames, deliveryFrames);
     } catch (const RtAudioError& e) {
         delete core_;
         throw DeviceLost(fmt::format("cannot open input device '{}' at {} Hz, {} channels: {}", device.name,
