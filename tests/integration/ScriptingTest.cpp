@@ -167,7 +167,10 @@ TEST_F(DaemonTest, AReaderThatGoesAwayEndsTheStreamAsIoErrorAndRecdGoesOn)
     EXPECT_EQ(r.exitCode, 0) << r.err;
     const auto status = recctl({"status"});
     EXPECT_NE(status.out.find("io_error"), std::string::npos) << status.out;
+    // recd records again: a take long enough to hold the tone (a stop ends the
+    // file at the moment it was run, so one run at once holds a few ms).
     ASSERT_EQ(recctl({"start", (dir / "after.wav").string()}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     EXPECT_NEAR(toneFrequency(readAudioFile(dir / "after.wav").channel(0), 48000), 440.0, 2.0);
 
