@@ -1,24 +1,14 @@
 #include "InvocationTime.hpp"
 
+#include "MonotonicClock.hpp"
+
 #include <cstdio>
-#include <ctime>
 
 namespace recctl {
 
-namespace {
-
-std::uint64_t monotonicNs()
-{
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-} // namespace
-
 std::uint64_t invocationUsec()
 {
-    const std::uint64_t now = monotonicNs();
+    const auto now = static_cast<std::uint64_t>(recd::monotonicNs());
     // The kernel keeps no start time finer than a clock tick (10 ms) where a
     // process can read it, but it does count, in nanoseconds, the time this task
     // has run and waited to run (/proc/self/schedstat). A process that has just

@@ -175,8 +175,8 @@ std::optional<std::int64_t> stopMoment(std::optional<std::uint64_t> usec)
 {
     if (!usec)
         return std::nullopt;
-    const std::int64_t nowUsec = monotonicNs() / 1000;
-    if (*usec == 0 || *usec > static_cast<std::uint64_t>(nowUsec))
+    const std::uint64_t nowUsec = monotonicUsec();
+    if (*usec == 0 || *usec > nowUsec)
         throw InvalidArgument(fmt::format("the moment to stop at, {} us, is {}; give a CLOCK_MONOTONIC time in "
                                           "microseconds no later than now ({} us)",
                                           *usec, *usec == 0 ? "unset" : "in the future", nowUsec));

@@ -51,13 +51,6 @@ RtAudioFormat rtFormat(SampleFormat f)
 
 } // namespace
 
-std::int64_t monotonicNs() noexcept
-{
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts); // vDSO: no system call, safe on the audio thread
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 struct CaptureStream::Core {
     Core(const CaptureFormat& f, unsigned frames, std::size_t ringFrames)
         : format(f), bufferFrames(frames), ring(ringFrames * f.frameBytes())

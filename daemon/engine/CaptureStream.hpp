@@ -2,6 +2,7 @@
 
 #include "AudioSystem.hpp"
 #include "DeviceInfo.hpp"
+#include "MonotonicClock.hpp"
 #include "RingBuffer.hpp"
 #include "SampleFormat.hpp"
 
@@ -73,8 +74,6 @@ private:
     struct Core; // everything the audio thread touches
     Core* core_; // owned; leaked on purpose when the stream is abandoned
 };
-
-std::int64_t monotonicNs() noexcept;
 
 // Opens and starts a stream, and returns once its first buffer of audio has
 // arrived: "started" must mean "capturing", so that a caller who starts talking

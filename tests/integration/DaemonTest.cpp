@@ -4,6 +4,7 @@
 
 #include "AudioFile.hpp"
 #include "DaemonFixture.hpp"
+#include "MonotonicClock.hpp"
 #include "RecorderProxy.hpp"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -111,14 +111,6 @@ std::uint64_t nowUsec()
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
-}
-
-// recd's clock for "the moment the user asked" (StopRecordingAt).
-std::uint64_t monotonicUsec()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
 }
 
 std::string errorNameOf(const std::function<void()>& call)
@@ -450,7 +442,7 @@ TEST_F(DaemonTest, EveryErrorHasItsNameExitCodeAndLeavesNothing)
 
     // A moment to stop at that is unset, in the future or of the wrong type is
     // refused, saying what is allowed, and the recording goes on.
-    const std::uint64_t future = monotonicUsec() + 10'000'000;
+    const std::uint64_t future = recd::monotonicUsec() + 10'000'000;
     for (const std::uint64_t at : {std::uint64_t{0}, future}) {
         try {
             recorder.StopRecordingAt(at);

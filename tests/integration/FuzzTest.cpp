@@ -8,6 +8,7 @@
 
 #include "AudioFile.hpp"
 #include "DaemonFixture.hpp"
+#include "MonotonicClock.hpp"
 #include "RecorderProxy.hpp"
 
 #include <fmt/format.h>
@@ -15,7 +16,6 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <atomic>
-#include <ctime>
 #include <fstream>
 #include <limits>
 #include <mutex>
@@ -61,9 +61,7 @@ private:
 // A moment to stop at: now, a little or long ago, unset, in the future, absurd.
 std::uint64_t randomMoment(std::mt19937& r)
 {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    const std::uint64_t now = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+    const std::uint64_t now = recd::monotonicUsec();
     switch (std::uniform_int_distribution<int>(0, 5)(r)) {
     case 0: return 0;
     case 1: return now + std::uniform_int_distribution<std::uint64_t>(1, 10'000'000)(r);
