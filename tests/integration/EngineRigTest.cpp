@@ -3,6 +3,7 @@
 // writer, into files that are read back and measured.
 
 #include "AudioFile.hpp"
+#include "AudioPacing.hpp"
 #include "AudioSystem.hpp"
 #include "CaptureSession.hpp"
 #include "Errors.hpp"
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -25,9 +27,7 @@ using recd::test::TempDir;
 namespace {
 
 // The audio pacing recd requests in main() when it records through PulseAudio,
-// here before main() and so before any thread. The ALSA cases run with it too
-// (the environment is the process's): their plugin streams then get 10 ms
-// fragments instead of period-sized ones, which still delivers every frame.
+// here before main() and so before any thread.
 [[maybe_unused]] const bool paced = (requestDeliveryInterval(AudioApi::Pulse), true);
 
 constexpr double toneHz = 440.0;
@@ -50,7 +50,17 @@ protected:
     TempDir dir;
     EngineSettings settings;
 
-    void SetUp() override { settings.api = GetParam(); }
+    void SetUp() override
+    {
+        settings.api = GetParam();
+        // Each API as recd runs it: paced with PulseAudio, left alone with
+        // ALSA, whose plugin paces by the period. No stream, and so no libpulse
+        // thread reading the environment, outlives a test, so this is safe here.
+        if (settings.api == AudioApi::Pulse)
+            requestDeliveryInterval(AudioApi::Pulse);
+        else
+            ::unsetenv(deliveryIntervalVariable.data());
+    }
 
     CapturePlan plan(const std::string& name, RecordingRequest r = {})
     {
