@@ -467,6 +467,14 @@ TEST_F(DaemonTest, EveryErrorHasItsNameExitCodeAndLeavesNothing)
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     EXPECT_FALSE(std::filesystem::exists(dir / "other.wav"));
     expectTone(dir / "keep.wav");
+
+    // Idle, a toggle would start: a bad moment is refused all the same, and
+    // nothing is started or created.
+    const auto idleToggle = (dir / "toggled.wav").string();
+    EXPECT_EQ(errorNameOf([&] { recorder.ToggleRecording(idleToggle, Opts{{"at", sdbus::Variant(future)}}); }),
+              E + "InvalidArgument");
+    EXPECT_EQ(recorder.State(), "idle");
+    EXPECT_FALSE(std::filesystem::exists(idleToggle));
 }
 
 TEST_F(DaemonTest, ADeviceThatDeliversNothingIsDeviceLostWithNothingLeft)
