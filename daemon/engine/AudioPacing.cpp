@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 namespace recd {
 
@@ -19,18 +20,17 @@ unsigned defaultBufferFrames(AudioApi api)
 
 void requestDeliveryInterval(AudioApi api, std::chrono::milliseconds interval)
 {
-    const std::string name(deliveryIntervalVariable);
     setByUs = false;
-    if (api != AudioApi::Pulse || std::getenv(name.c_str()))
+    if (api != AudioApi::Pulse || std::getenv(deliveryIntervalVariable))
         return;
-    setByUs = ::setenv(name.c_str(), std::to_string(interval.count()).c_str(), 0) == 0;
+    setByUs = ::setenv(deliveryIntervalVariable, std::to_string(interval.count()).c_str(), 0) == 0;
 }
 
 std::chrono::milliseconds deliveryInterval()
 {
     // libpulse reads it as a whole, positive number of milliseconds and ignores
     // anything else; so does this.
-    const char* value = std::getenv(std::string(deliveryIntervalVariable).c_str());
+    const char* value = std::getenv(deliveryIntervalVariable);
     if (!value)
         return {};
     const std::string_view text(value);

@@ -5,7 +5,6 @@
 #include "AudioSystem.hpp"
 
 #include <chrono>
-#include <string_view>
 
 namespace recd {
 
@@ -33,7 +32,7 @@ unsigned defaultBufferFrames(AudioApi api);
 // The environment variable through which libpulse lets a process choose its
 // streams' latency and fragment size (PULSE_LATENCY_MSEC): RtAudio offers no
 // other way to reach pa_buffer_attr.
-inline constexpr std::string_view deliveryIntervalVariable = "PULSE_LATENCY_MSEC";
+inline constexpr const char* deliveryIntervalVariable = "PULSE_LATENCY_MSEC";
 
 // Asks libpulse to deliver every `interval` for each stream this process opens,
 // unless the environment already sets the variable: a user's own choice wins.

@@ -59,7 +59,7 @@ protected:
         if (settings.api == AudioApi::Pulse)
             requestDeliveryInterval(AudioApi::Pulse);
         else
-            ::unsetenv(deliveryIntervalVariable.data());
+            ::unsetenv(deliveryIntervalVariable);
     }
 
     CapturePlan plan(const std::string& name, RecordingRequest r = {})

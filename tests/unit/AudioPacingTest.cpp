@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const char* variable() { return deliveryIntervalVariable.data(); }
+const char* variable() { return deliveryIntervalVariable; }
 
 } // namespace
 
