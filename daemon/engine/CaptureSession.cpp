@@ -344,6 +344,7 @@ void CaptureSession::runWriter()
     std::uint32_t gapsSeen = 0;
     std::uint32_t overrunsSeen = 0;
     std::uint64_t appliedSeen = 0;
+    std::uint64_t drainTicket = 0; // the catchUp() request this pass answers
     bool byItself = false;
     LevelMeter meter(stream_->format());
     SilenceDetector sound(stream_->format(), plan_.silenceThresholdDbfs); // start_on_sound
@@ -372,6 +373,7 @@ void CaptureSession::runWriter()
                     timeline.request(action, position);
                 marks_.clear();
                 stopDeadline = stopDeadlineNs_;
+                drainTicket = drainsRequested_;
             }
             const std::uint64_t base = streamBase_.load();
             auto region = ring->peekRegion((consumed - base - ringTail_) * frameBytes);
@@ -511,8 +513,14 @@ void CaptureSession::runWriter()
                 lastSync = std::chrono::steady_clock::now();
             }
             std::unique_lock lock(marksMutex_);
+            // The ring was empty just now: everything that had arrived is written.
+            lastDrainNs_.store(monotonicNs(), std::memory_order_relaxed);
+            if (drainsDone_ != drainTicket) {
+                drainsDone_ = drainTicket;
+                marksDone_.notify_all();
+            }
             marksChanged_.wait_for(lock, timeline.pending() ? markPoll : writerPoll,
-                                   [this] { return !marks_.empty(); });
+                                   [this] { return !marks_.empty() || drainsRequested_ != drainsDone_; });
         }
     } catch (const Error& e) {
         endBySelf(e.kind() == ErrorKind::IoError ? StopReason::IoError : StopReason::Error, e.what());
@@ -615,8 +623,21 @@ std::optional<Levels> CaptureSession::takeLevels()
     return std::exchange(levels_, std::nullopt);
 }
 
+void CaptureSession::catchUp() const
+{
+    if (state() != SessionState::Recording || ended())
+        return; // paused, waiting or over: the count is final
+    if (monotonicNs() - lastDrainNs_.load(std::memory_order_relaxed) < 10'000'000)
+        return;
+    std::unique_lock lock(marksMutex_);
+    const std::uint64_t ticket = ++drainsRequested_;
+    marksChanged_.notify_one();
+    marksDone_.wait_for(lock, std::chrono::milliseconds(25), [&] { return drainsDone_ >= ticket || ended(); });
+}
+
 double CaptureSession::duration() const
 {
+    catchUp();
     return static_cast<double>(frames()) / plan_.rate;
 }
 
@@ -634,9 +655,10 @@ SessionStatus CaptureSession::status() const
     s.rate = plan_.rate;
     s.channels = plan_.channels;
     s.sampleFormat = plan_.sampleFormat;
+    catchUp();
     s.frames = frames();
     s.preRoll = static_cast<double>(preRollFrames_) / plan_.rate;
-    s.duration = duration();
+    s.duration = static_cast<double>(s.frames) / plan_.rate;
     {
         std::lock_guard lock(streamMutex_);
         const DropCounters drops = stream_ ? dropCounters() : finalDrops_;

@@ -158,6 +158,7 @@ public:
 
     bool ended() const { return ended_.load(std::memory_order_acquire); }
     SessionState state() const { return state_.load(std::memory_order_acquire); }
+    // Both bring the count of frames written up to date first (catchUp()).
     SessionStatus status() const;
     double duration() const;
     std::uint64_t frames() const { return framesInFile_.load(std::memory_order_relaxed); }
@@ -178,6 +179,12 @@ public:
 private:
     // Turns a pause, resume or stop into the capture frame at `atNs`, or now.
     void request(Timeline::Action action, std::optional<std::int64_t> atNs = std::nullopt);
+    // The writer drains the ring every 50 ms, so the frames it has written can be
+    // that far behind what has arrived: a duration read twice half a second apart
+    // could be off by 50 ms. While recording, this wakes the writer and waits
+    // (25 ms at most) until it has written everything that arrived, unless it did
+    // within the last 10 ms, about one delivery (as right after a Level signal).
+    void catchUp() const;
     void runWriter();
     // Opens the device in the plan's format and waits for its first buffer;
     // throws DeviceLost.
@@ -232,9 +239,12 @@ private:
     std::uint64_t preRollFrames_ = 0;
     std::uint64_t ringTail_ = 0;     // writer thread (then stop()): the ring reader, in the current stream's frames
 
-    std::mutex marksMutex_; // control thread <-> writer thread; never the callback
-    std::condition_variable marksChanged_;
-    std::condition_variable marksDone_;   // the writer applied requests
+    mutable std::mutex marksMutex_; // control thread <-> writer thread; never the callback
+    mutable std::condition_variable marksChanged_;
+    mutable std::condition_variable marksDone_; // the writer applied requests, or drained the ring
+    mutable std::uint64_t drainsRequested_ = 0; // guarded by marksMutex_: catchUp() tickets
+    std::uint64_t drainsDone_ = 0;              // likewise: the last ticket the writer answered
+    std::atomic<std::int64_t> lastDrainNs_{0};  // when the writer last found the ring empty
     std::uint64_t marksRequested_ = 0;    // guarded by marksMutex_
     std::uint64_t marksApplied_ = 0;      // likewise
     std::vector<std::pair<Timeline::Action, std::uint64_t>> marks_;
