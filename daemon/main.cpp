@@ -4,6 +4,7 @@
 #include "AudioPacing.hpp"
 #include "Config.hpp"
 #include "EventLoop.hpp"
+#include "JournalStream.hpp"
 #include "Log.hpp"
 #include "Recorder.hpp"
 #include "DesktopNotifier.hpp"
@@ -14,6 +15,10 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+
+namespace {
+constexpr int exitBadConfig = 78; // EX_CONFIG, sysexits.h
+}
 
 #ifndef RECD_VERSION
 #define RECD_VERSION "unknown"
@@ -35,7 +40,10 @@ int main(int argc, char** argv)
 
     auto& log = recd::log();
     log.set_level(spdlog::level::from_str(level));
-    log.set_pattern("%L %v"); // the journal adds its own time stamps
+    if (recd::stderrIsJournal())
+        recd::logWithJournalPriorities(log);
+    else
+        log.set_pattern("%L %v"); // run by hand: the level's letter, no time stamps
 
     const bool explicitConfig = !configPath.empty();
     const std::filesystem::path path = explicitConfig ? std::filesystem::path(configPath) : recd::Config::defaultPath();
@@ -44,7 +52,8 @@ int main(int argc, char** argv)
         config = recd::Config::load(path, explicitConfig);
     } catch (const recd::ConfigError& e) {
         log.critical("bad configuration: {}", e.what());
-        return 1;
+        // EX_CONFIG: the unit does not restart recd for it (RestartPreventExitStatus).
+        return exitBadConfig;
     }
     // Before any thread exists: it sets an environment variable that libpulse
     // reads each time a stream is opened (see AudioPacing.hpp).

@@ -529,9 +529,14 @@ void CaptureSession::runWriter()
         endBySelf(StopReason::Error, e.what());
         byItself = true;
     }
-    if (byItself)
-        log().warn("recording '{}' ended: {}{}{}", plan_.path.string(), stopReasonName(endReason_),
-                   endMessage_.empty() ? "" : ": ", endMessage_);
+    if (byItself) {
+        // A take cut short by a fault is an error in the journal (`journalctl -p err`
+        // finds it); one that reached its limit or silence ended as asked.
+        const bool fault = endReason_ == StopReason::DeviceLost || endReason_ == StopReason::IoError ||
+                           endReason_ == StopReason::Error;
+        log().log(fault ? spdlog::level::err : spdlog::level::info, "recording '{}' ended: {}{}{}",
+                  plan_.path.string(), stopReasonName(endReason_), endMessage_.empty() ? "" : ": ", endMessage_);
+    }
     {
         std::lock_guard lock(marksMutex_); // a pause waiting on marksDone_ must not miss it
         ended_.store(true, std::memory_order_release);

@@ -557,11 +557,11 @@ TEST(RecdStartup, ABadConfigNamesFileLineAndKey)
     TempDir dir;
     std::ofstream(dir / "bad.toml") << "# a comment\nrate = \"fast\"\n";
     const auto r = run({recdBinary(), "--config", (dir / "bad.toml").string()});
-    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_EQ(r.exitCode, 78) << "EX_CONFIG, which the unit does not restart";
     EXPECT_NE(r.err.find((dir / "bad.toml").string() + ":2: rate: must be a whole number"), std::string::npos)
         << r.err;
     const auto missing = run({recdBinary(), "--config", (dir / "missing.toml").string()});
-    EXPECT_EQ(missing.exitCode, 1);
+    EXPECT_EQ(missing.exitCode, 78);
     EXPECT_NE(missing.err.find("no such file"), std::string::npos);
     const auto version = run({recdBinary(), "--version"});
     EXPECT_EQ(version.exitCode, 0);
