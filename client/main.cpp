@@ -1,6 +1,7 @@
 // recctl: controls recd from the shell, for scripts and desktop hotkeys.
 // Each command is one D-Bus call; the first call starts recd by D-Bus activation.
 
+#include "CallTimeout.hpp"
 #include "ExitCode.hpp"
 #include "Interrupt.hpp"
 #include "InvocationTime.hpp"
@@ -254,8 +255,10 @@ int main(int argc, char** argv)
         return rc;
     }
 
+    std::unique_ptr<sdbus::IConnection> bus;
     try {
-        auto bus = sdbus::createSessionBusConnection();
+        bus = sdbus::createSessionBusConnection();
+        bus->setMethodCallTimeout(recctl::callTimeout());
         const bool hears = wait->parsed() || monitor->parsed() || (start->parsed() && startFlags.path == "-");
         recctl::RecorderProxy recorder(*bus, hears ? recctl::RecorderProxy::Signals::Hear
                                                    : recctl::RecorderProxy::Signals::Ignore);
@@ -312,7 +315,7 @@ int main(int argc, char** argv)
     } catch (const sdbus::Error& e) {
         const recctl::ExitCode code = recctl::exitCodeFor(e.getName());
         if (code == recctl::Unreachable)
-            fmt::print(stderr, "recctl: cannot reach recd on the session bus: {} ({})\n", e.getMessage(), e.getName());
+            fmt::print(stderr, "recctl: {}\n", recctl::unreachableMessage(e, bus.get()));
         else
             fmt::print(stderr, "recctl: {}\n", e.getMessage());
         return code;
