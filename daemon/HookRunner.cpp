@@ -1,6 +1,6 @@
 #include "HookRunner.hpp"
 
-#include "AudioPacing.hpp"
+#include "OwnEnvironment.hpp"
 #include "Log.hpp"
 
 #include <fmt/format.h>
@@ -25,8 +25,9 @@ void HookRunner::spawn(const std::string& name, const std::string& command, cons
     for (char** e = environ; *e; ++e) {
         const std::string entry(*e);
         const std::string key = entry.substr(0, entry.find('='));
-        // recd's own audio pacing is no business of a hook that plays a sound.
-        const bool ours = deliveryIntervalIsOurs() && key == deliveryIntervalVariable;
+        // recd's own audio pacing and stream names are no business of a hook
+        // that plays a sound.
+        const bool ours = isOwnVariable(key);
         if (!env.contains(key) && !ours)
             envv.push_back(entry);
     }

@@ -9,6 +9,7 @@
 #include "Recorder.hpp"
 #include "DesktopNotifier.hpp"
 #include "RecorderAdaptor.hpp"
+#include "StreamIdentity.hpp"
 
 #include <CLI/CLI.hpp>
 #include <sdbus-c++/sdbus-c++.h>
@@ -55,9 +56,10 @@ int main(int argc, char** argv)
         // EX_CONFIG: the unit does not restart recd for it (RestartPreventExitStatus).
         return exitBadConfig;
     }
-    // Before any thread exists: it sets an environment variable that libpulse
-    // reads each time a stream is opened (see AudioPacing.hpp).
+    // Before any thread exists: they set environment variables that libpulse
+    // reads each time a stream is opened (AudioPacing.hpp, StreamIdentity.hpp).
     recd::requestDeliveryInterval(config.engine.api);
+    recd::nameStreams(config.engine.api);
     // A client that vanishes while we write to it must not kill the daemon, nor
     // may a file-size limit (RLIMIT_FSIZE): with SIGXFSZ ignored the write fails
     // with EFBIG, and the recording ends as io_error with its file finalized.

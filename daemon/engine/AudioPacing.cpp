@@ -1,17 +1,13 @@
 #include "AudioPacing.hpp"
 
+#include "OwnEnvironment.hpp"
+
 #include <charconv>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
 namespace recd {
-
-namespace {
-
-bool setByUs = false;
-
-} // namespace
 
 unsigned defaultBufferFrames(AudioApi api)
 {
@@ -20,10 +16,8 @@ unsigned defaultBufferFrames(AudioApi api)
 
 void requestDeliveryInterval(AudioApi api, std::chrono::milliseconds interval)
 {
-    setByUs = false;
-    if (api != AudioApi::Pulse || std::getenv(deliveryIntervalVariable))
-        return;
-    setByUs = ::setenv(deliveryIntervalVariable, std::to_string(interval.count()).c_str(), 0) == 0;
+    if (api == AudioApi::Pulse)
+        setOwnVariable(deliveryIntervalVariable, std::to_string(interval.count()));
 }
 
 std::chrono::milliseconds deliveryInterval()
@@ -43,7 +37,7 @@ std::chrono::milliseconds deliveryInterval()
 
 bool deliveryIntervalIsOurs()
 {
-    return setByUs;
+    return isOwnVariable(deliveryIntervalVariable);
 }
 
 } // namespace recd

@@ -85,9 +85,10 @@ protected:
     {
         // The hook appends its arguments and environment to a file; the words of
         // the command are shell words, its arguments come after them, quoted.
-        // recd's own PULSE_LATENCY_MSEC (its audio pacing) is not passed on.
-        startDaemon("on_stop = \"printf '%s|%s|%s|%s|%s\\\\n' \\\"$RECD_REASON\\\" "
-                    "\\\"${PULSE_LATENCY_MSEC-none}\\\" >> " +
+        // recd's own PULSE_LATENCY_MSEC (its audio pacing) and
+        // PULSE_PROP_OVERRIDE (its streams' names) are not passed on.
+        startDaemon("on_stop = \"printf '%s|%s|%s|%s|%s|%s\\\\n' \\\"$RECD_REASON\\\" "
+                    "\\\"${PULSE_LATENCY_MSEC-none}\\\" \\\"${PULSE_PROP_OVERRIDE-none}\\\" >> " +
                     (dir / "hook.out").string() + "\"\n");
     }
 };
@@ -98,7 +99,7 @@ TEST_F(HookTest, OnStopRunsWithThePathAndDurationAndNeverHoldsTheDaemonUp)
     ASSERT_EQ(recctl({"start", file.string(), "--max-duration", "0.5"}).exitCode, 0);
     ASSERT_EQ(recctl({"wait"}).exitCode, 0);
     ASSERT_TRUE(waitFor([&] { return !slurp(dir / "hook.out").empty(); }, 5s)) << daemonLog();
-    EXPECT_EQ(slurp(dir / "hook.out"), "max_duration|none|" + file.string() + "|0.500|max_duration\n");
+    EXPECT_EQ(slurp(dir / "hook.out"), "max_duration|none|none|" + file.string() + "|0.500|max_duration\n");
     EXPECT_TRUE(waitFor([&] { return daemonLog().find("on_stop hook") != std::string::npos &&
                                      daemonLog().find(": done") != std::string::npos; },
                         5s))
