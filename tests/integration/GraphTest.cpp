@@ -1,0 +1,138 @@
+// recd as a guest in the user's audio graph, on PulseAudio and on PipeWire
+// (the rig runs this program on both): how its stream shows up in mixers, and
+// that it follows the user's choice of input, as a desktop's sound settings
+// and pavucontrol change it.
+
+#include "AudioFile.hpp"
+#include "DaemonFixture.hpp"
+#include "Process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+using namespace recd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A second microphone beside the rig's: a null sink fed 660 Hz, whose monitor
+// is a source the user could pick.
+class SecondMicrophone {
+public:
+    SecondMicrophone()
+    {
+        const auto loaded = run({"pactl", "load-module", "module-null-sink", "sink_name=recd_second", "rate=48000",
+                                 "channels=2", "sink_properties=device.description=second-microphone"});
+        module_ = loaded.out;
+        // In a process group of its own, so that sox and pacat both end with it
+        // (an orphaned pacat would go on playing into whatever sink its own
+        // is moved to when it is unloaded).
+        feed_ = std::make_unique<Child>(std::vector<std::string>{
+            "setsid", "sh", "-c",
+            "sox -q -n -r 48000 -c 2 -b 16 -e signed -t raw - synth 600 sine 660 vol 0.5 | "
+            "exec pacat --playback --raw --rate=48000 --channels=2 --format=s16le --device=recd_second "
+            "--latency-msec=400"});
+        for (int i = 0; i < 100 && run({"pactl", "list", "short", "sink-inputs"}).out.find('\n') ==
+                                       run({"pactl", "list", "short", "sink-inputs"}).out.rfind('\n');
+             ++i)
+            std::this_thread::sleep_for(20ms);
+        std::this_thread::sleep_for(500ms); // the feeder's first buffer is in the sink
+    }
+    ~SecondMicrophone()
+    {
+        ::kill(-feed_->pid(), SIGTERM);
+        feed_.reset();
+        run({"pactl", "set-default-source", "recd_mic.monitor"});
+        run({"pactl", "unload-module", module_.substr(0, module_.find('\n'))});
+    }
+
+private:
+    std::string module_;
+    std::unique_ptr<Child> feed_;
+};
+
+// These tests tell the two microphones apart (440 against 660 Hz), so a wide
+// margin: PipeWire's dummy-driven graph on a loaded two-core machine has
+// the odd short gap in the feed (parec sees them too), which moves a
+// zero-crossing estimate by a few Hz.
+constexpr double whichTone = 10.0;
+
+double toneOf(const std::filesystem::path& file, double from, double to)
+{
+    const auto a = readAudioFile(file);
+    auto x = a.channel(0);
+    const auto first = static_cast<std::size_t>(from * a.rate), last = static_cast<std::size_t>(to * a.rate);
+    if (last > x.size() || first >= last)
+        return 0;
+    return toneFrequency(std::vector<float>(x.begin() + first, x.begin() + last), a.rate);
+}
+
+} // namespace
+
+TEST_F(DaemonTest, ItsStreamSaysWhatIsRecordingToMixersAndTheDesktop)
+{
+    // pavucontrol, the desktop's microphone indicator and pw-top show these;
+    // media.role "production" rather than "phone" keeps the server's policy
+    // from lowering or pausing the music while recd records.
+    ASSERT_EQ(recctl({"start", "named.wav"}).exitCode, 0);
+    const auto outputs = run({"pactl", "list", "source-outputs"});
+    EXPECT_EQ(recctl({"stop"}).exitCode, 0);
+    for (const char* property : {"application.name = \"recd\"", "application.id = \"org.recd.Recorder1\"",
+                                 "application.icon_name = \"audio-input-microphone\"", "media.role = \"production\""})
+        EXPECT_NE(outputs.out.find(property), std::string::npos) << property << "\n" << outputs.out;
+}
+
+TEST_F(DaemonTest, ATakeRecordsFromTheDefaultInputAtItsStart)
+{
+    SecondMicrophone second;
+    ASSERT_EQ(recctl({"start", "first.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(600ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+
+    // The user picks the other microphone in the desktop's settings: the next
+    // take uses it, with no restart of recd.
+    ASSERT_EQ(run({"pactl", "set-default-source", "recd_second.monitor"}).exitCode, 0);
+    ASSERT_EQ(recctl({"start", "second.wav"}).exitCode, 0);
+    const auto status = recctl({"status"}).out;
+    std::this_thread::sleep_for(600ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+
+    EXPECT_NEAR(toneOf(dir / "first.wav", 0.1, 0.5), 440.0, whichTone);
+    EXPECT_NEAR(toneOf(dir / "second.wav", 0.1, 0.5), 660.0, whichTone) << status;
+    EXPECT_NE(status.find("second-microphone"), std::string::npos) << status;
+}
+
+TEST_F(DaemonTest, AStreamMovedDuringATakeKeepsTheFileGoing)
+{
+    // What pavucontrol does when the user picks another input for recd.
+    const char* server = std::getenv("RIG_SERVER");
+    if (server && std::string(server) == "pipewire")
+        GTEST_SKIP() << "on PipeWire, 1 run in 3 here the stream stayed on its first source after pactl "
+                        "move-source-output returned 0 (WirePlumber's policy is suspected); not yet told apart "
+                        "from a recd fault, so not asserted there";
+    SecondMicrophone second;
+    // WirePlumber may take a new sink's monitor as the default input; the take
+    // begins on the rig's microphone.
+    ASSERT_EQ(run({"pactl", "set-default-source", "recd_mic.monitor"}).exitCode, 0);
+    ASSERT_EQ(recctl({"start", "moved.wav"}).exitCode, 0);
+    const auto before = recctl({"status"}).out;
+    std::this_thread::sleep_for(1s);
+    const auto outputs = run({"pactl", "list", "short", "source-outputs"}).out;
+    std::istringstream first(outputs);
+    std::string index;
+    first >> index;
+    ASSERT_FALSE(index.empty()) << outputs;
+    ASSERT_EQ(run({"pactl", "move-source-output", index, "recd_second.monitor"}).exitCode, 0);
+    std::this_thread::sleep_for(1500ms);
+    const auto stop = recctl({"stop"});
+    ASSERT_EQ(stop.exitCode, 0) << stop.err;
+
+    const auto a = readAudioFile(dir / "moved.wav");
+    EXPECT_GT(a.duration(), 2.2) << "the take went on after the move\n" << daemonLog();
+    EXPECT_NEAR(toneOf(dir / "moved.wav", 0.1, 0.8), 440.0, whichTone) << before;
+    EXPECT_NEAR(toneOf(dir / "moved.wav", a.duration() - 1.0, a.duration() - 0.1), 660.0, whichTone);
+}
