@@ -52,6 +52,10 @@ std::string formatStatus(const Dict& s)
 {
     const std::string state = str(s, "state");
     std::string out = fmt::format("state:      {}\n", state);
+    if (s.count("pre_roll_state") && str(s, "pre_roll_state") == "released")
+        out += state == "idle" ? "pre-roll:   released after a long idle; the next take has none, and keeps it again\n"
+                               : "pre-roll:   none: it was released after a long idle, and is kept again after "
+                                 "this take\n";
     if (state != "idle") {
         out += fmt::format("path:       {}\n", str(s, "path"));
         if (s.count("part") && num<std::uint32_t>(s, "part") > 1)

@@ -21,6 +21,9 @@ struct Config {
     // Seconds of input kept in memory while idle, to begin recordings with
     // (0: the input is closed while idle).
     double preRoll = 0;
+    // Minutes with no take after which the pre-roll's input is closed (0:
+    // never); the next take opens it again.
+    double preRollReleaseAfter = 10;
     // Shell command run after each recording that ended with a file (not
     // cancelled), with the path and the duration as arguments.
     std::string onStop;

@@ -40,7 +40,7 @@ void Recorder::applyPreRoll()
     const AudioApi api = config_.engine.api;
     standby_ = std::make_shared<StandbyInput>(
         [defaults, api] { return planFormat(defaults, AudioSystem(api).devices()); }, config_.preRoll,
-        config_.engine, streamCloser_);
+        config_.engine, streamCloser_, std::chrono::duration<double>(config_.preRollReleaseAfter * 60));
 }
 
 Recorder::~Recorder()
@@ -200,6 +200,8 @@ StopResult Recorder::finalize(bool cancelled, std::optional<std::int64_t> atNs)
 {
     StopResult r = cancelled ? session_->cancel() : session_->stop(atNs);
     session_.reset();
+    if (standby_)
+        standby_->warmAgain(); // a released pre-roll comes back for the next take
     marker_.clear();
     last_ = r;
     for (auto* e : events_) {
@@ -315,6 +317,7 @@ RecorderStatus Recorder::status() const
         s.firstSampleUsec = session_->firstSampleUsec();
     }
     s.last = last_;
+    s.preRoll = !standby_ ? "off" : standby_->released() ? "released" : "kept";
     return s;
 }
 

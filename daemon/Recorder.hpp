@@ -33,6 +33,10 @@ struct RecorderStatus {
     std::optional<SessionStatus> session;
     std::uint64_t firstSampleUsec = 0;
     std::optional<StopResult> last; // the last recording that ended
+    // The pre-roll's input: "off" (pre_roll 0), "kept" (open, or opening), or
+    // "released" (closed after pre_roll_release_after with no take; a take
+    // started now has no pre-roll).
+    std::string preRoll = "off";
 };
 
 class Recorder {

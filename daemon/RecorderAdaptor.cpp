@@ -267,6 +267,7 @@ std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
             {"part", sdbus::Variant(std::uint32_t{s.session ? c.part : 0})},
             {"bytes", sdbus::Variant(std::uint64_t{c.bytes})},
             {"first_sample_usec", sdbus::Variant(std::uint64_t{s.firstSampleUsec})},
+            {"pre_roll_state", text(s.preRoll)},
         };
         if (s.last) {
             out["last_path"] = text(s.last->path.string());

@@ -19,9 +19,9 @@ constexpr auto retryEvery = std::chrono::seconds(2);
 } // namespace
 
 StandbyInput::StandbyInput(std::function<CapturePlan()> plan, double preRollSeconds, const EngineSettings& settings,
-                           StreamCloser& closer)
-    : plan_(std::move(plan)), preRollSeconds_(preRollSeconds), settings_(settings), closer_(closer),
-      thread_([this] { run(); })
+                           StreamCloser& closer, std::chrono::duration<double> releaseAfter)
+    : plan_(std::move(plan)), preRollSeconds_(preRollSeconds), releaseAfter_(releaseAfter), settings_(settings),
+      closer_(closer), thread_([this] { run(); })
 {
 }
 
@@ -67,11 +67,30 @@ std::optional<RunningInput> StandbyInput::take(const DeviceInfo& device, const C
     return input;
 }
 
+bool StandbyInput::released() const
+{
+    std::lock_guard lock(mutex_);
+    return released_;
+}
+
+void StandbyInput::warmAgain()
+{
+    {
+        std::lock_guard lock(mutex_);
+        idleSince_ = std::chrono::steady_clock::now();
+        if (!released_)
+            return;
+        released_ = false;
+    }
+    changed_.notify_one();
+}
+
 void StandbyInput::giveBack(std::unique_ptr<CaptureStream> stream, std::uint64_t readFrame)
 {
     {
         std::lock_guard lock(mutex_);
         lent_ = false;
+        idleSince_ = std::chrono::steady_clock::now();
         if (quit_ || stream_) {
             closer_.close(std::move(stream));
             return;
@@ -106,7 +125,14 @@ void StandbyInput::run()
             closer_.close(std::move(stream_));
             nextOpen = std::chrono::steady_clock::now() + retryEvery;
         }
-        if (!stream_ && !lent_ && std::chrono::steady_clock::now() >= nextOpen) {
+        if (stream_ && releaseAfter_.count() > 0 && std::chrono::steady_clock::now() - idleSince_ >= releaseAfter_) {
+            log().info("pre-roll: released '{}' after {:.0f} s with no take; the next take starts without "
+                       "pre-roll, and it is kept again after that take",
+                       device_.name, releaseAfter_.count());
+            closer_.close(std::move(stream_));
+            released_ = true;
+        }
+        if (!stream_ && !lent_ && !released_ && std::chrono::steady_clock::now() >= nextOpen) {
             // Opening waits for the first buffer: not under the lock, so that a
             // recording asking for the stream meanwhile opens its own at once.
             lock.unlock();
@@ -133,6 +159,7 @@ void StandbyInput::run()
             lock.lock();
             if (opened && !quit_) {
                 stream_ = std::move(opened);
+                idleSince_ = std::chrono::steady_clock::now();
                 device_ = device;
                 retainFrames_ = retain;
                 readFrame_ = 0;

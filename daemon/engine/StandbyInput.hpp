@@ -27,13 +27,23 @@ public:
     // every (re)open, so a device that comes and goes is found again. It throws
     // (DeviceNotFound, ...) while there is nothing to open. Owned by a shared_ptr:
     // a stream lent out comes back only while the StandbyInput still exists.
+    //
+    // releaseAfter (zero: never): after this long with no take, the stream is
+    // closed, so that the microphone (and the desktop's "in use" indicator, and
+    // a headset's call profile) is not held for nothing. It stays closed until
+    // warmAgain(), which the owner calls when a take ends.
     StandbyInput(std::function<CapturePlan()> plan, double preRollSeconds, const EngineSettings& settings,
-                 StreamCloser& closer);
+                 StreamCloser& closer, std::chrono::duration<double> releaseAfter = {});
     ~StandbyInput();
     StandbyInput(const StandbyInput&) = delete;
     StandbyInput& operator=(const StandbyInput&) = delete;
 
     double preRollSeconds() const { return preRollSeconds_; }
+
+    // Whether the stream was closed after releaseAfter idle (and not warmed since).
+    bool released() const;
+    // Opens the stream again if it was released; the idle time counts from now.
+    void warmAgain();
 
     // The running stream, if it is this device in this format and healthy; the
     // session gives it back when it ends. Nothing when the stream is not open
@@ -47,16 +57,19 @@ private:
 
     std::function<CapturePlan()> plan_;
     const double preRollSeconds_;
+    const std::chrono::duration<double> releaseAfter_;
     EngineSettings settings_;
     StreamCloser& closer_;
 
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::unique_ptr<CaptureStream> stream_; // null while lent to a session or not open
     DeviceInfo device_;                     // what stream_ is
     std::uint64_t readFrame_ = 0;
     std::uint64_t retainFrames_ = 0;
     bool lent_ = false;
+    bool released_ = false;
+    std::chrono::steady_clock::time_point idleSince_ = std::chrono::steady_clock::now();
     bool quit_ = false;
     std::thread thread_;
 };

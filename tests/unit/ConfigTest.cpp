@@ -51,6 +51,8 @@ buffer_frames = 512
 ring_seconds = 20
 sync_interval = 0.5
 file_mode = "0640"
+pre_roll = 2
+pre_roll_release_after = 30
 )"),
                                 true);
     EXPECT_EQ(c.device, "usb");
@@ -65,6 +67,8 @@ file_mode = "0640"
     EXPECT_DOUBLE_EQ(c.engine.ringSeconds, 20);
     EXPECT_DOUBLE_EQ(c.engine.syncInterval, 0.5);
     EXPECT_EQ(c.engine.fileMode, 0640u);
+    EXPECT_DOUBLE_EQ(c.preRoll, 2);
+    EXPECT_DOUBLE_EQ(c.preRollReleaseAfter, 30);
 }
 
 TEST_F(ConfigTest, MissingDefaultFileMeansDefaults)
@@ -73,6 +77,7 @@ TEST_F(ConfigTest, MissingDefaultFileMeansDefaults)
     EXPECT_EQ(c.nameTemplate, "recording-%Y%m%d-%H%M%S.wav");
     EXPECT_EQ(c.directory, dir / "Recordings");
     EXPECT_FALSE(c.rate);
+    EXPECT_DOUBLE_EQ(c.preRollReleaseAfter, 10) << "minutes";
     EXPECT_THROW(Config::load(dir / "nope.toml", true), ConfigError);
 }
 
