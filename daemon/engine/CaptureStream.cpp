@@ -49,6 +49,10 @@ RtAudioFormat rtFormat(SampleFormat f)
     return RTAUDIO_SINT16;
 }
 
+// The most silence dropped at the head of a new stream (see onAudio): a
+// PipeWire graph period of up to 2048 frames at 48 kHz is 43 ms.
+constexpr std::chrono::milliseconds leadingSilenceLimit{100};
+
 } // namespace
 
 struct CaptureStream::Core {
@@ -68,6 +72,8 @@ struct CaptureStream::Core {
     std::unique_ptr<RtAudio> audio;
     std::size_t errorsAtOpen = 0;
     bool sawFirstCallback = false; // touched only by the callback
+    bool sawSound = false;               // likewise: a buffer that was not all zeros has arrived
+    std::uint64_t leadingZeroFrames = 0; // likewise: all-zero frames dropped before it
     std::int64_t startNs = 0;            // likewise
     std::uint64_t framesDelivered = 0;   // likewise: everything the API handed over
     std::atomic<bool> abandoned{false};
@@ -212,20 +218,31 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
         return 2;
     }
     const std::size_t frameBytes = s.format.frameBytes();
-    // RtAudio 5.2 (ALSA and PulseAudio alike) calls the callback before its first
-    // read, so the first buffer is the zero-filled initial one, not audio from the
-    // device (measured: every take began with exactly 1024 zero frames). Dropping
-    // it keeps that fake silence out of the file and makes "the first buffer
-    // arrived" mean real audio. Only an all-zero first buffer is dropped, in case
-    // a later RtAudio reads first.
-    if (!s.sawFirstCallback) {
-        s.sawFirstCallback = true;
+    // Silence that is not audio from the device, at the head of a new stream:
+    // - RtAudio 5.2 (ALSA and PulseAudio alike) calls the callback before its
+    //   first read, so the first buffer is the zero-filled initial one
+    //   (measured: every take began with exactly 1024 zero frames);
+    // - PipeWire hands a newly linked capture stream one graph period of zeros
+    //   before the source's first data reaches it (measured on the rig: 2048
+    //   frames, in parec's recordings too).
+    // Dropping them keeps that fake silence out of the file and makes "the first
+    // buffer arrived" mean audio. All-zero buffers are dropped only until the
+    // first one that is not, and for at most leadingSilenceLimit: a source that
+    // is really digital silence (a muted microphone) is recorded after that.
+    // The scan is a read of memory already there: no lock, no allocation.
+    if (!s.sawSound) {
         const auto* bytes = static_cast<const unsigned char*>(input);
         bool allZero = true;
         for (std::size_t i = 0; i < frames * frameBytes && allZero; ++i)
             allZero = bytes[i] == 0;
-        if (allZero)
+        const bool first = !s.sawFirstCallback;
+        s.sawFirstCallback = true;
+        const std::uint64_t limit = s.format.rate * leadingSilenceLimit.count() / 1000;
+        if (allZero && (first || s.leadingZeroFrames + frames <= limit)) {
+            s.leadingZeroFrames += first ? 0 : frames;
             return 0;
+        }
+        s.sawSound = true;
     }
     if (status & RTAUDIO_INPUT_OVERFLOW) {
         // RtAudio 5.2's ALSA back end calls the callback before it reads, and a

@@ -143,7 +143,10 @@ TEST_F(DaemonTest, RecctlStartAndStopRecordTheToneForTheWallTime)
     EXPECT_EQ(stop.out.substr(0, tab), (dir / "take.wav").string());
     const double printed = std::stod(stop.out.substr(tab + 1));
     const auto a = readAudioFile(dir / "take.wav");
-    EXPECT_NEAR(printed, a.duration(), 0.0005) << "stop prints the file's duration";
+    // Three decimals are within half a millisecond; the 1e-9 is for a duration
+    // that ends in exactly half a millisecond (2.0105 s), which binary floating
+    // point puts a hair past 0.0005 from its printed 2.010.
+    EXPECT_NEAR(printed, a.duration(), 0.0005 + 1e-9) << "stop prints the file's duration";
     EXPECT_NEAR(a.duration(), wall, 0.050) << "file " << a.duration() << " s, wall " << wall << " s";
     expectTone(dir / "take.wav");
 }
@@ -179,7 +182,7 @@ TEST_F(DaemonTest, DbusApiStartsReportsAndStopsWithSignals)
     EXPECT_EQ(status.at("rate").get<std::uint32_t>(), 48000u);
     EXPECT_EQ(status.at("channels").get<std::uint32_t>(), 2u);
     EXPECT_EQ(status.at("sample_format").get<std::string>(), "s16");
-    EXPECT_EQ(status.at("device").get<std::string>(), "pulse:monitor-of-recd-virtual-microphone");
+    EXPECT_EQ(status.at("device").get<std::string>(), rigMicrophoneId());
     EXPECT_EQ(status.at("overruns").get<std::uint32_t>(), 0u);
     EXPECT_GT(status.at("bytes").get<std::uint64_t>(), 40'000u);
     EXPECT_GT(status.at("frames").get<std::uint64_t>(), 0u);
@@ -338,7 +341,7 @@ TEST_F(DaemonTest, StatusAndDevicesAsJson)
         foundDefault |= d["is_default"] == true && d["input_channels"] == 2;
     }
     EXPECT_TRUE(foundDefault);
-    EXPECT_NE(recctl({"devices"}).out.find("pulse:monitor-of-recd-virtual-microphone  (default)"), std::string::npos);
+    EXPECT_NE(recctl({"devices"}).out.find(rigMicrophoneId() + "  (default)"), std::string::npos);
 
     auto idle = nlohmann::json::parse(recctl({"status", "--json"}).out);
     EXPECT_EQ(idle["state"], "idle");
@@ -480,6 +483,10 @@ TEST_F(DaemonTest, EveryErrorHasItsNameExitCodeAndLeavesNothing)
 TEST_F(DaemonTest, ADeviceThatDeliversNothingIsDeviceLostWithNothingLeft)
 {
     // A pipe source nobody writes to: open, but no audio ever comes.
+    if (rigRunsPipeWire())
+        GTEST_SKIP() << "pipewire-pulse's module-pipe-source plays silence while nobody writes, so it cannot "
+                        "stand for a device that delivers nothing; the faults suite's killed server covers a "
+                        "lost device there";
     const auto fifo = (dir / "dead.fifo").string();
     ASSERT_EQ(run({"pactl", "load-module", "module-pipe-source", "source_name=recd_dead", "file=" + fifo,
                    "source_properties=device.description=dead-microphone"})

@@ -99,7 +99,11 @@ TEST_F(FaultTest, SoundServerKilledEndsTheTakeAsDeviceLostAndRecdRecordsAgainWhe
     EXPECT_EQ(s["last_reason"], "device_lost");
     EXPECT_NE(s["last_message"].get<std::string>().find("failed"), std::string::npos) << s.dump();
     const auto a = readAudioFile(dir / "crash.wav");
-    EXPECT_NEAR(a.duration(), elapsed, 0.1) << "everything captured, and nothing made up after the crash";
+    // What the server still held when it was killed goes with it: on PipeWire
+    // that is up to two quanta more (2048 frames each in the rig, 43 ms),
+    // in its graph and in pipewire-pulse.
+    const double inServer = rigRunsPipeWire() ? 0.1 + 2 * 2048.0 / 48000 : 0.1;
+    EXPECT_NEAR(a.duration(), elapsed, inServer) << "everything captured, and nothing made up after the crash";
     EXPECT_TRUE(silentRuns(a.channel(0), 0.01f, 48).empty());
     expectTone(dir / "crash.wav");
     EXPECT_EQ(recctl({"stop"}).exitCode, 4);
@@ -198,6 +202,9 @@ TEST_F(FaultTest, SighupReloadsTheConfigAndKeepsTheOldOneIfTheNewIsBad)
 // handled like a lost device, and the take never hangs.
 TEST_F(FaultTest, ASuspendedSourceIsAGapWhenShortAndDeviceLostWhenLong)
 {
+    if (rigRunsPipeWire())
+        GTEST_SKIP() << "pipewire-pulse does not suspend a sink whose monitor is being recorded (pactl "
+                        "suspend-sink returns 0 and the audio goes on), so no silent source can be made this way";
     ASSERT_EQ(recctl({"start", "gap.wav"}).exitCode, 0);
     std::this_thread::sleep_for(700ms);
     ASSERT_EQ(run({"pactl", "suspend-sink", "recd_mic", "1"}).exitCode, 0);

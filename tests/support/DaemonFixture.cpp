@@ -1,5 +1,9 @@
 #include "DaemonFixture.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -8,6 +12,23 @@ namespace recd::test {
 
 std::string recdBinary() { return RECD_BIN; }
 std::string recctlBinary() { return RECCTL_BIN; }
+
+bool rigRunsPipeWire()
+{
+    const char* server = std::getenv("RIG_SERVER");
+    return server && std::string(server) == "pipewire";
+}
+
+std::string rigMicrophoneId()
+{
+    // As recd names it: the source's description on PulseAudio ("Monitor of
+    // recd-virtual-microphone"), the sink's on pipewire-pulse, whatever pactl says.
+    const auto out = run({recctlBinary(), "devices", "--json"}).out;
+    for (const auto& d : nlohmann::json::parse(out, nullptr, false))
+        if (d.is_object() && d.value("is_default", false))
+            return d.value("id", std::string());
+    return "(no default device in: " + out + ")";
+}
 
 void DaemonTest::startDaemon(const std::string& extraConfig)
 {

@@ -16,6 +16,13 @@ namespace recd::test {
 std::string recdBinary();
 std::string recctlBinary();
 
+// Whether the rig runs PipeWire (with pipewire-pulse) rather than PulseAudio
+// (tests/rig, RIG_SERVER).
+bool rigRunsPipeWire();
+// The rig's microphone (the default input) as recctl devices names it: its id
+// differs between PulseAudio and pipewire-pulse.
+std::string rigMicrophoneId();
+
 class DaemonTest : public ::testing::Test {
 protected:
     TempDir dir;
