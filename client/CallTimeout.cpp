@@ -10,6 +10,8 @@ namespace recctl {
 namespace {
 
 constexpr double defaultSeconds = 4.5;
+// Each question asked after a call went unanswered, to say why.
+constexpr auto probeTimeout = std::chrono::milliseconds(300);
 
 double timeoutSeconds()
 {
@@ -37,7 +39,7 @@ bool recdOwnsItsName(sdbus::IConnection& bus)
         bool owned = false;
         dbus->callMethod("NameHasOwner")
             .onInterface("org.freedesktop.DBus")
-            .withTimeout(std::chrono::milliseconds(300))
+            .withTimeout(probeTimeout)
             .withArguments(std::string("org.recd.Recorder1"))
             .storeResultsTo(owned);
         return owned;
@@ -57,7 +59,7 @@ std::string serviceState(sdbus::IConnection& bus)
         sdbus::ObjectPath unitPath;
         systemd->callMethod("LoadUnit")
             .onInterface("org.freedesktop.systemd1.Manager")
-            .withTimeout(std::chrono::milliseconds(300))
+            .withTimeout(probeTimeout)
             .withArguments(std::string("recd.service"))
             .storeResultsTo(unitPath);
         auto unit = sdbus::createProxy(bus, "org.freedesktop.systemd1", unitPath);
@@ -65,7 +67,7 @@ std::string serviceState(sdbus::IConnection& bus)
             sdbus::Variant v;
             unit->callMethod("Get")
                 .onInterface("org.freedesktop.DBus.Properties")
-                .withTimeout(std::chrono::milliseconds(300))
+                .withTimeout(probeTimeout)
                 .withArguments(std::string(interface), std::string(name))
                 .storeResultsTo(v);
             return v.get<std::string>();

@@ -100,9 +100,10 @@ private:
     const toml::table& table_;
 };
 
-const std::set<std::string_view> knownKeys{"device",        "rate",          "channels",     "sample_format",
-                                           "directory",     "name_template", "audio_api",    "buffer_frames",
-                                           "ring_seconds",  "sync_interval", "file_mode",    "pre_roll",      "pre_roll_release_after", "on_stop", "notify"};
+const std::set<std::string_view> knownKeys{
+    "device",       "rate",          "channels",  "sample_format", "directory",
+    "name_template", "audio_api",    "buffer_frames", "ring_seconds", "sync_interval",
+    "file_mode",    "pre_roll",      "pre_roll_release_after", "on_stop", "notify"};
 
 } // namespace
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <sstream>
 #include <thread>
@@ -37,10 +38,11 @@ public:
             "sox -q -n -r 48000 -c 2 -b 16 -e signed -t raw - synth 600 sine 660 vol 0.5 | "
             "exec pacat --playback --raw --rate=48000 --channels=2 --format=s16le --device=recd_second "
             "--latency-msec=400"});
-        for (int i = 0; i < 100 && run({"pactl", "list", "short", "sink-inputs"}).out.find('\n') ==
-                                       run({"pactl", "list", "short", "sink-inputs"}).out.rfind('\n');
-             ++i)
-            std::this_thread::sleep_for(20ms);
+        // Playing once there are two players: the rig's feeder and this one.
+        waitFor([] {
+            const auto out = run({"pactl", "list", "short", "sink-inputs"}).out;
+            return std::count(out.begin(), out.end(), '\n') >= 2;
+        }, 2s);
         std::this_thread::sleep_for(500ms); // the feeder's first buffer is in the sink
     }
     ~SecondMicrophone()
@@ -150,11 +152,7 @@ protected:
     }
     bool waitUntil(bool holds, std::chrono::milliseconds timeout)
     {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        for (; std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(50ms))
-            if (recdHoldsTheInput() == holds)
-                return true;
-        return false;
+        return waitFor([&] { return recdHoldsTheInput() == holds; }, timeout);
     }
     std::string preRollState() { return nlohmann::json::parse(recctl({"status", "--json"}).out)["pre_roll_state"]; }
 };

@@ -30,17 +30,6 @@ std::string slurp(const std::filesystem::path& p)
     return ss.str();
 }
 
-bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout)
-{
-    const auto deadline = Clock::now() + timeout;
-    while (!done()) {
-        if (Clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
 } // namespace
 
 TEST_F(DaemonTest, WaitBlocksUntilMaxDurationEndsTheTakeAndPrintsWhatStopPrints)

@@ -2,6 +2,7 @@
 // Runs the real binaries (recd, recctl) from tests, as a user or a script would.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ struct ProcessResult {
 // removes the variable), capturing stdout and stderr.
 ProcessResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Polls done() every 20 ms until it holds (true) or timeout passes (false).
+bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
 // A background process, killed (SIGTERM, then SIGKILL) when it goes out of scope.
 class Child {
