@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""recd side by side with arecord and parecord, on the rig (run by bench/run).
+"""recd side by side with arecord, parecord and pw-record, on one rig (run by bench/run).
 
-Prints one table (figure, recd, arecord, parecord, ratio, target, met?) and
-writes it as JSON to bench/results/latest.json. Timings are measured here and
-never asserted by tests.
+bench/run starts a rig for each sound server (PulseAudio, then PipeWire with
+pipewire-pulse), each with its tone feeder at 400 ms latency so that the
+feeder does not set the pace of what is measured, and runs this inside it with
+--server=NAME: the figures go to bench/results/NAME.json. `bench.py --report`
+then prints one table for both and writes it to bench/RESULTS.md. Timings are
+measured here and never asserted by tests.
 """
 import contextlib
 import json
@@ -22,30 +25,57 @@ BUILD = os.environ.get("RECD_BUILD_DIR", os.path.join(ROOT, "build"))
 RECD = os.path.join(BUILD, "daemon", "recd")
 RECCTL = os.path.join(BUILD, "client", "recctl")
 ANALYZE = os.path.join(BUILD, "tests", "recd-analyze")
+RESULTS = os.path.join(ROOT, "bench", "results")
 LONG = "--long" in sys.argv
-# --only idle,cpu,latency,cold,align,load,lowpower,preroll: measure just those figures (for
-# working on one of them; the table in RESULTS.md comes from a full run).
+SERVER = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")), "pulseaudio")
+PIPEWIRE = SERVER == "pipewire"
+# --only=record,preroll,latency,align,stopat,rss,cold: just those groups (for
+# working on one figure; RESULTS.md comes from a full run).
 ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
+RATE = 48000
+FORMAT = ["--rate", str(RATE), "--channels", "2", "--format", "s16"]
+RECORD_SECONDS = 60
+TOOLS = ["arecord", "parecord"] + (["pw-record"] if PIPEWIRE else [])
 
 
 def wanted(group):
     return ONLY is None or group in ONLY
-FORMAT = ["--rate", "48000", "--channels", "2", "--format", "s16"]
 
 
-def run_seconds(pid):
-    """user+sys CPU of every live thread, to the nanosecond (the scheduler's
-    sum_exec_runtime): clock ticks are too coarse for a process that uses 0.2 s
-    in a minute. Threads that ended are not counted, so measure a window that
-    every thread of interest lives through."""
-    total = 0
+# --- what a process costs ------------------------------------------------------
+
+def threads(pid):
+    """{tid: (name, cpu seconds, context switches)} of every live thread. CPU is
+    the scheduler's sum_exec_runtime, to the nanosecond: clock ticks are too
+    coarse for a process that uses 0.2 s in a minute. Each context switch is the
+    thread going to sleep and being woken again: a wake-up."""
+    out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
+                cpu = int(f.read().split()[0]) / 1e9
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                text = f.read()
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
         except OSError:
-            pass  # ended in between
-    return total / 1e9
+            continue  # ended in between
+        out[tid] = (name, cpu, sum(int(x) for x in re.findall(r"ctxt_switches:\s+(\d+)", text)))
+    return out
+
+
+def cost(pid, seconds):
+    """CPU seconds and wake-ups per second of a process over `seconds`, in total
+    and per thread name (threads that live through the window)."""
+    before = threads(pid)
+    time.sleep(seconds)
+    after = threads(pid)
+    per = {}
+    for tid, (name, cpu, sw) in after.items():
+        if tid in before:
+            c, w = per.get(name, (0.0, 0.0))
+            per[name] = (c + cpu - before[tid][1], w + (sw - before[tid][2]) / seconds)
+    return {"cpu": sum(c for c, _ in per.values()), "wakeups": sum(w for _, w in per.values()), "threads": per}
 
 
 def rss_kib(pid):
@@ -53,15 +83,7 @@ def rss_kib(pid):
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
-def wakeups(pid):
-    """Context switches of every thread: each is the thread waking up."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/status") as f:
-            text = f.read()
-        total += sum(int(x) for x in re.findall(r"ctxt_switches:\s+(\d+)", text))
-    return total
-
+# --- recd ---------------------------------------------------------------------
 
 def recctl(*args, check=True):
     r = subprocess.run([RECCTL, *args], capture_output=True, text=True)
@@ -70,11 +92,41 @@ def recctl(*args, check=True):
     return r
 
 
+def busname_owned():
+    # busctl asks the bus, which does not activate recd; recctl would.
+    return subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"], capture_output=True).returncode == 0
+
+
 def daemon_pid():
     out = subprocess.run(["busctl", "--user", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus",
                           "org.freedesktop.DBus", "GetConnectionUnixProcessID", "s", "org.recd.Recorder1"],
                          capture_output=True, text=True, check=True).stdout
     return int(out.split()[1])
+
+
+def stop_daemon():
+    if busname_owned():
+        os.kill(daemon_pid(), 15)
+    while busname_owned():
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def daemon_with(config_text, work, name):
+    """A recd of our own with this configuration (none: the defaults) in place of
+    an activated one; yields its pid."""
+    stop_daemon()
+    config = os.path.join(work, f"{name}.toml")
+    with open(config, "w") as f:
+        f.write(config_text)
+    daemon = subprocess.Popen([RECD, "--config", config, "--log-level", "warn"])
+    try:
+        while not busname_owned():
+            time.sleep(0.05)
+        yield daemon.pid
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
 
 
 def duration_of(path):
@@ -89,163 +141,261 @@ def pct(values, p):
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
-def ensure_daemon():
-    recctl("status")  # activates recd if it is not running
-    return daemon_pid()
+# --- the sound server ------------------------------------------------------------
+
+def graph_quantum():
+    """PipeWire: the period the graph runs at, as pw-top shows it for the rig's
+    null sink (the driver). pw-top 0.3.65 has no batch mode, so it runs in tmux."""
+    session = f"recd-bench-{os.getpid()}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "40",
+                    f"env XDG_RUNTIME_DIR={os.environ['XDG_RUNTIME_DIR']} pw-top"], check=True)
+    try:
+        time.sleep(3)
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    for line in screen.splitlines():
+        cols = line.split()
+        if len(cols) > 3 and cols[-1] == "recd_mic" and cols[2].isdigit():
+            return int(cols[2])
+    return None
 
 
-def run_tools(seconds, work, tag, stress=False):
-    """arecord and parecord for `seconds`; finish_tools() gives their CPU and overruns."""
-    procs = {
-        "arecord": subprocess.Popen(["arecord", "-q", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "2",
-                                     "-d", str(seconds), os.path.join(work, f"arecord-{tag}.wav")],
-                                    stderr=subprocess.PIPE, text=True),
-        "parecord": subprocess.Popen(["parecord", "--rate=48000", "--channels=2", "--format=s16le",
-                                      "--file-format=wav", os.path.join(work, f"parecord-{tag}.wav")],
-                                     stderr=subprocess.PIPE, text=True),
-    }
-    return procs
-
-
-def finish_tools(procs, window, recd_pid):
-    """CPU of each tool and of recd over the same `window` seconds, all three
-    recording the same source at once, then the tools' overruns."""
-    pids = {**{name: p.pid for name, p in procs.items()}, "recd": recd_pid}
-    time.sleep(1)  # every stream is open and delivering
-    before = {name: run_seconds(pid) for name, pid in pids.items()}
-    time.sleep(window)
-    cpu = {name: run_seconds(pid) - before[name] for name, pid in pids.items()}
-    procs["parecord"].terminate()
-    out = {"recd": {"cpu": cpu["recd"]}}
-    for name, p in procs.items():
-        _, err = p.communicate(timeout=90)
-        out[name] = {"cpu": cpu[name], "overruns": err.count("overrun")}
+def node_latencies():
+    """PipeWire: node.latency each client's stream asks for, by binary."""
+    nodes = json.loads(subprocess.run(["pw-dump"], capture_output=True, text=True, check=True).stdout)
+    out = {}
+    for n in nodes:
+        props = (n.get("info") or {}).get("props") or {}
+        if n.get("type") == "PipeWire:Interface:Node" and "node.latency" in props:
+            out[props.get("application.process.binary", props.get("node.name"))] = props["node.latency"]
     return out
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="recd-bench.")
-    results = []
-
-    def row(figure, recd, arecord=None, parecord=None, target="", met=None, unit=""):
-        ratio = (recd / arecord) if (arecord not in (None, 0) and recd is not None) else None
-        results.append({"figure": figure, "unit": unit, "recd": recd, "arecord": arecord, "parecord": parecord,
-                        "ratio": ratio, "target": target, "met": met})
-
-    # In this order: 6 first, while nothing has run yet (idle cost with no
-    # recording, pre_roll 0); the low-power and pre-roll groups last, as they run
-    # a recd of their own.
-    groups = [
-        ("idle", lambda: idle(daemon_pid(), row)),
-        ("cpu", lambda: cpu(daemon_pid(), work, row)),
-        ("latency", lambda: latency(work, row)),
-        ("cold", lambda: cold_start(work, row)),
-        ("align", lambda: alignment(work, row)),
-        ("load", lambda: load(daemon_pid(), work, row)),
-        ("lowpower", lambda: low_power(work, row)),
-        ("preroll", lambda: pre_roll(work, row)),
-    ]
-    ensure_daemon()
-    for group, measure in groups:
-        if wanted(group):
-            measure()
-    shutil.rmtree(work, ignore_errors=True)
-    return results
+def source_latency_ms():
+    """PulseAudio: the latency the rig's microphone is configured for right now
+    (what its clients asked for): the server's period for this source."""
+    out = subprocess.run(["pactl", "list", "sources"], capture_output=True, text=True).stdout
+    for block in out.split("\n\n"):
+        if "Name: recd_mic.monitor" in block:
+            m = re.search(r"Latency: \d+ usec, configured (\d+) usec", block)
+            return int(m.group(1)) / 1000 if m else None
+    return None
 
 
-def idle(pid, row):
-    time.sleep(1)
-    c0, w0 = run_seconds(pid), wakeups(pid)
-    time.sleep(60)
-    c1, w1 = run_seconds(pid), wakeups(pid)
-    row("idle CPU over 60 s", c1 - c0, unit="s", target="~0")
-    row("idle wakeups per second", (w1 - w0) / 60, unit="/s", target="0 from recd's timers", met=(w1 - w0) == 0)
+def server_period_ms():
+    if PIPEWIRE:
+        q = graph_quantum()
+        return q * 1000 / RATE if q else None
+    return source_latency_ms()
 
 
-def cpu(pid, work, row, label="", tag="cpu"):
-    """1. CPU per recorded hour: a 60 s take each, at the same time, same source."""
-    take = 60
-    # arecord runs a little longer than the window, so that it is still recording
-    # at its end.
-    procs = run_tools(take + 5, work, tag)
-    recctl("start", os.path.join(work, f"recd-{tag}.wav"), *FORMAT)
-    tools = finish_tools(procs, take, pid)
-    recctl("stop")
-    recd_cpu = tools["recd"]["cpu"]
-    per_hour = lambda s: s * 3600 / take
-    row(f"{label}CPU seconds per recorded hour", per_hour(recd_cpu), per_hour(tools["arecord"]["cpu"]),
-        per_hour(tools["parecord"]["cpu"]), "<= 1.25x arecord",
-        per_hour(recd_cpu) <= 1.25 * per_hour(tools["arecord"]["cpu"]), "s")
+def start_tools(work, tag, seconds):
+    """Each reference recorder on the default source, same format."""
+    procs = {
+        "arecord": ["arecord", "-q", "-D", "pulse", "-f", "S16_LE", "-r", str(RATE), "-c", "2", "-d", str(seconds),
+                    os.path.join(work, f"arecord-{tag}.wav")],
+        "parecord": ["parecord", f"--rate={RATE}", "--channels=2", "--format=s16le", "--file-format=wav",
+                     os.path.join(work, f"parecord-{tag}.wav")],
+        "pw-record": ["pw-record", "--rate", str(RATE), "--channels", "2", "--format", "s16",
+                      os.path.join(work, f"pw-record-{tag}.wav")],
+    }
+    return {name: subprocess.Popen(procs[name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for name in TOOLS}
 
 
-def start_stop_pairs(work, tag, pairs=50):
-    """Wall time of `recctl start` and of `recctl stop` (ms), over pairs 50-70 ms
-    apart. The sound server delivers every 10 ms, and a start waits for the next
-    delivery: strictly periodic pairs would lock onto one phase of that rhythm
-    and report all lucky or all unlucky starts (measured: medians of 9 and 18 ms
-    in two runs). A key press has no phase, so neither do these: a random
-    wait (seeded, to be repeatable) spreads them over the whole interval."""
-    jitter = random.Random(6)
-    starts, stops = [], []
-    for i in range(pairs):
-        path = os.path.join(work, f"{tag}{i}.wav")
-        time.sleep(jitter.uniform(0, 0.02))
-        t0 = time.monotonic()
-        recctl("start", path, *FORMAT)
-        t1 = time.monotonic()
-        time.sleep(0.05 + jitter.uniform(0, 0.02))
-        t2 = time.monotonic()
+def stop_tools(procs):
+    for p in procs.values():
+        if p.poll() is None:
+            p.terminate()
+    for p in procs.values():
+        p.communicate(timeout=30)
+
+
+# --- the figures -----------------------------------------------------------------
+
+class Table:
+    def __init__(self):
+        self.rows = []
+        self.threads = {}
+
+    def row(self, figure, unit, recd, tools=None, ratio=None, target="", met=None):
+        self.rows.append({"figure": figure, "unit": unit, "recd": recd, "tools": tools or {}, "ratio": ratio,
+                          "target": target, "met": met})
+
+
+def recording(work, t):
+    """CPU and wake-ups while recording, recd and every reference tool on the
+    same source at once, over the same minute; on PipeWire, the graph's quantum
+    with no recorder, with recd alone, and with all of them."""
+    with daemon_with("", work, "defaults") as pid:
+        if PIPEWIRE:
+            idle_q = graph_quantum()
+            recctl("start", os.path.join(work, "alone.wav"), *FORMAT)
+            time.sleep(1)
+            alone_q = graph_quantum()
+            latency = node_latencies().get("recd")
+            recctl("stop")
+        procs = start_tools(work, "cost", RECORD_SECONDS + 10)
+        recctl("start", os.path.join(work, "cost.wav"), *FORMAT)
+        time.sleep(2)  # every stream is open and delivering
+        pids = {"recd": pid, **{name: p.pid for name, p in procs.items()}}
+        before = {name: threads(p) for name, p in pids.items()}
+        began = time.monotonic()
+        if PIPEWIRE:
+            all_q = graph_quantum()
+            latencies = node_latencies()
+        time.sleep(RECORD_SECONDS - (3 if PIPEWIRE else 0))
+        after = {name: threads(p) for name, p in pids.items()}
+        window = time.monotonic() - began
         recctl("stop")
-        t3 = time.monotonic()
-        starts.append((t1 - t0) * 1000)
-        stops.append((t3 - t2) * 1000)
-        os.unlink(path)
-    return starts, stops
+        stop_tools(procs)
+
+    def summed(name):
+        cpu = wake = 0.0
+        per = {}
+        for tid, (tname, c, w) in after[name].items():
+            if tid in before[name]:
+                dc, dw = c - before[name][tid][1], (w - before[name][tid][2]) / window
+                cpu, wake = cpu + dc, wake + dw
+                pc, pw = per.get(tname, (0.0, 0.0))
+                per[tname] = (pc + dc, pw + dw)
+        return cpu * 3600 / window, wake, per
+
+    figures = {name: summed(name) for name in pids}
+    tools_cpu = {n: figures[n][0] for n in TOOLS}
+    tools_wake = {n: figures[n][1] for n in TOOLS}
+    recd_cpu, recd_wake, per = figures["recd"]
+    t.row("CPU seconds per recorded hour", "s", recd_cpu, tools_cpu, recd_cpu / tools_cpu["arecord"],
+          "<= 0.8x arecord", recd_cpu <= 0.8 * tools_cpu["arecord"])
+    t.row("wake-ups per second while recording", "/s", recd_wake, tools_wake, recd_wake / tools_wake["arecord"],
+          "<= 1.0x arecord", recd_wake <= tools_wake["arecord"])
+    t.threads["recording"] = {n: {"cpu_s_per_hour": c * 3600 / window, "wakeups_per_s": w}
+                              for n, (c, w) in sorted(per.items())}
+    t.threads["recording, arecord"] = {n: {"cpu_s_per_hour": c * 3600 / window, "wakeups_per_s": w}
+                                       for n, (c, w) in sorted(figures["arecord"][2].items())}
+    if PIPEWIRE:
+        t.row("graph quantum: no recorder / recd alone / all recording", "frames",
+              f"{idle_q} / {alone_q} / {all_q}", target="recd alone = no recorder", met=alone_q == idle_q)
+        t.row("node.latency asked for", "", latency,
+              {n: latencies.get(n) for n in TOOLS}, target=">= 1024/48000",
+              met=latency is not None and int(latency.split("/")[0]) >= 1024)
+    t.arecord_recording = (tools_cpu["arecord"], tools_wake["arecord"])
 
 
-def busname_owned():
-    # busctl asks the bus, which does not activate recd; recctl would.
-    return subprocess.run(["busctl", "--user", "status", "org.recd.Recorder1"], capture_output=True).returncode == 0
+def pre_roll_idle(work, t):
+    """pre_roll = 2, no take: what keeping the input open costs, all day."""
+    with daemon_with("pre_roll = 2\n", work, "pre-roll") as pid:
+        time.sleep(4)  # opened and filled
+        c = cost(pid, 60)
+    cpu_h = c["cpu"] * 60
+    ref = getattr(t, "arecord_recording", None)
+    t.row("pre_roll 2, idle: CPU seconds per hour", "s", cpu_h, {"arecord": ref[0]} if ref else None,
+          cpu_h / ref[0] if ref else None, "<= arecord recording", ref is not None and cpu_h <= ref[0])
+    t.row("pre_roll 2, idle: wake-ups per second", "/s", c["wakeups"], {"arecord": ref[1]} if ref else None,
+          c["wakeups"] / ref[1] if ref else None, "<= arecord recording, <= 30",
+          ref is not None and c["wakeups"] <= min(30, ref[1]))
+    t.threads["pre_roll idle"] = {n: {"cpu_s_per_hour": cc * 60, "wakeups_per_s": w}
+                                  for n, (cc, w) in sorted(c["threads"].items())}
 
 
-def stop_daemon():
-    os.kill(daemon_pid(), 15)
-    while busname_owned():
-        time.sleep(0.05)
+def command_latency(work, t, label="", config=""):
+    """recctl start and stop, each minus recctl status (the fixed cost of any
+    call: process start, bus connection, round trip), medians of 30. A random
+    wait before each keeps them from locking onto one phase of the server's
+    delivery rhythm, as a key press has no phase either."""
+    jitter = random.Random(6)
+    status, starts, stops, period = [], [], [], None
+    with daemon_with(config, work, "latency"):
+        if config:
+            time.sleep(4)  # a pre-roll fills
+        for i in range(30):
+            path = os.path.join(work, f"lat{i}.wav")
+            time.sleep(jitter.uniform(0.05, 0.1))
+            t0 = time.monotonic()
+            recctl("status")
+            t1 = time.monotonic()
+            time.sleep(jitter.uniform(0, 0.05))
+            t2 = time.monotonic()
+            recctl("start", path, *FORMAT)
+            t3 = time.monotonic()
+            if i == 5:
+                period = server_period_ms()
+            time.sleep(0.3 + jitter.uniform(0, 0.05))
+            t4 = time.monotonic()
+            recctl("stop")
+            t5 = time.monotonic()
+            status.append((t1 - t0) * 1000)
+            starts.append((t3 - t2) * 1000)
+            stops.append((t5 - t4) * 1000)
+            os.unlink(path)
+    base = statistics.median(status)
+    target = period + 10 if period else None
+    target_text = f"<= {target:.1f} ms (period {period:.1f} + 10)" if period else "period unknown"
+    t.row(f"{label}recctl status (fixed cost of a call): median", "ms", base)
+    for name, values in (("start", starts), ("stop", stops)):
+        extra = statistics.median(values) - base
+        t.row(f"{label}recctl {name} minus status: median", "ms", extra, target=target_text,
+              met=target is not None and extra <= target)
 
 
-@contextlib.contextmanager
-def daemon_with(config_text, work, name):
-    """A recd of our own with this configuration, in place of the activated one;
-    yields its pid."""
-    if busname_owned():
-        stop_daemon()
-    config = os.path.join(work, f"{name}.toml")
-    with open(config, "w") as f:
-        f.write(config_text)
-    daemon = subprocess.Popen([RECD, "--config", config, "--log-level", "warn"])
-    try:
-        while not busname_owned():
-            time.sleep(0.05)
-        yield daemon.pid
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
+def alignment(work, t):
+    """Press to first sample: |file duration - wall time from start returning to
+    stop being called|, p95 of 20 takes of 0.5-1.3 s."""
+    errors = []
+    with daemon_with("", work, "align"):
+        for i in range(20):
+            path = os.path.join(work, f"align{i}.wav")
+            recctl("start", path, *FORMAT)
+            t0 = time.monotonic()
+            time.sleep(0.5 + (i % 5) * 0.2)
+            t1 = time.monotonic()
+            recctl("stop")
+            errors.append(abs(duration_of(path) - (t1 - t0)) * 1000)
+    t.row("alignment, press to first sample: p95 of 20", "ms", pct(errors, 95), target="<= 10 ms",
+          met=pct(errors, 95) <= 10)
 
 
-def latency(work, row, label="", tag="lat"):
-    """3. Command latency with a warm daemon: 50 start/stop pairs."""
-    starts, stops = start_stop_pairs(work, tag)
-    row(f"{label}recctl start, warm: median", statistics.median(starts), unit="ms", target="< 15 ms",
-        met=statistics.median(starts) < 15)
-    row(f"{label}recctl start, warm: p95", pct(starts, 95), unit="ms")
-    row(f"{label}recctl stop, warm: median", statistics.median(stops), unit="ms", target="< 15 ms",
-        met=statistics.median(stops) < 15)
-    row(f"{label}recctl stop, warm: p95", pct(stops, 95), unit="ms")
+def stop_at(work, t):
+    """StopRecordingAt: a client reports the press 30 ms after it happened (as
+    recctl, started by a key binding, does). The last frame against the press:
+    |file duration - (press - start returning)|, p95 of 20."""
+    errors = []
+    with daemon_with("", work, "stop-at"):
+        for i in range(20):
+            path = os.path.join(work, f"stopat{i}.wav")
+            recctl("start", path, *FORMAT)
+            t0 = time.monotonic()
+            time.sleep(0.5 + (i % 5) * 0.2)
+            press = time.monotonic()
+            time.sleep(0.03)
+            subprocess.run(["busctl", "--user", "call", "org.recd.Recorder1", "/org/recd/Recorder1",
+                            "org.recd.Recorder1", "StopRecordingAt", "t", str(int(press * 1e6))],
+                           capture_output=True, check=True)
+            errors.append(abs(duration_of(path) - (press - t0)) * 1000)
+    t.row("StopRecordingAt, last frame against the press: p95 of 20", "ms", pct(errors, 95), target="<= 10 ms",
+          met=pct(errors, 95) <= 10)
 
 
-def cold_start(work, row):
-    """Cold start: no daemon; D-Bus activation starts it."""
+def memory(work, t):
+    """RSS growth over pre-roll idle then recording (10 + 10 min with --long,
+    2 + 2 otherwise), from 10 s in."""
+    minutes = 10 if LONG else 2
+    with daemon_with("pre_roll = 2\n", work, "memory") as pid:
+        time.sleep(10)
+        first = rss_kib(pid)
+        time.sleep(minutes * 60 - 10)
+        recctl("start", os.path.join(work, "memory.wav"), *FORMAT)
+        time.sleep(minutes * 60)
+        last = rss_kib(pid)
+        recctl("stop")
+    growth = (last - first) / 1024
+    t.row(f"RSS growth, {minutes} min pre-roll idle + {minutes} min recording ({first} KiB at 10 s)", "MiB",
+          growth, target="< 1 MiB", met=growth < 1)
+
+
+def cold_start(work, t):
+    """No daemon: D-Bus activation starts it (the rig's bus, services from the build)."""
     cold = []
     for i in range(5):
         stop_daemon()
@@ -255,143 +405,87 @@ def cold_start(work, row):
         recctl("start", path, *FORMAT)
         cold.append((time.monotonic() - t0) * 1000)
         recctl("stop")
-    row("recctl start, cold (activation): median of 5", statistics.median(cold), unit="ms", target="< 250 ms",
-        met=statistics.median(cold) < 250)
+    stop_daemon()
+    t.row("recctl start, cold (D-Bus activation): median of 5", "ms", statistics.median(cold), target="< 250 ms",
+          met=statistics.median(cold) < 250)
 
 
-def alignment(work, row):
-    """4. Alignment: |file duration - wall time between start returning and stop being called|."""
-    errors = []
-    for i in range(20):
-        path = os.path.join(work, f"align{i}.wav")
-        recctl("start", path, *FORMAT)
-        t0 = time.monotonic()
-        time.sleep(0.5 + (i % 5) * 0.2)
-        t1 = time.monotonic()
-        recctl("stop")
-        errors.append(abs(duration_of(path) - (t1 - t0)) * 1000)
-    row("alignment |file - wall|: p95 of 20", pct(errors, 95), unit="ms", target="< 25 ms", met=pct(errors, 95) < 25)
-    row("alignment |file - wall|: median", statistics.median(errors), unit="ms")
+def measure():
+    work = tempfile.mkdtemp(prefix="recd-bench.")
+    t = Table()
+    groups = [("record", recording), ("preroll", pre_roll_idle),
+              ("latency", command_latency),
+              ("latency", lambda w, tt: command_latency(w, tt, "pre_roll 2: ", "pre_roll = 2\n")),
+              ("align", alignment), ("stopat", stop_at), ("cold", cold_start), ("rss", memory)]
+    try:
+        for group, run in groups:
+            if wanted(group):
+                run(work, t)
+    finally:
+        stop_daemon()
+        shutil.rmtree(work, ignore_errors=True)
+    return t
 
 
-def load(pid, work, row):
-    """2 and 5. A long take under load: RSS after 1 and 3 (10 with --long) minutes,
-    and overruns while stress-ng loads the machine, recd and arecord side by side."""
-    minutes = 10 if LONG else 3
-    stress_s = max(300, minutes * 60)
-    stress = subprocess.Popen(["stress-ng", "--cpu", "2", "--io", "1", "--hdd", "1", "--timeout", f"{stress_s}s",
-                               "--quiet", "--temp-path", work], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs = {"arecord": subprocess.Popen(["arecord", "-D", "default", "-f", "S16_LE", "-r", "48000", "-c", "2",
-                                          "-d", str(stress_s), os.path.join(work, "arecord-stress.wav")],
-                                         stderr=subprocess.PIPE, text=True)}
-    recctl("start", os.path.join(work, "recd-stress.wav"), *FORMAT)
-    t0 = time.monotonic()
-    rss = {}
-    for mark in sorted({1, 3, minutes}):
-        while time.monotonic() - t0 < mark * 60:
-            time.sleep(1)
-        rss[mark] = rss_kib(pid)
-    while time.monotonic() - t0 < stress_s:
-        time.sleep(1)
-    status = json.loads(recctl("status", "--json").stdout)
-    recctl("stop")
-    stress.wait()
-    _, err = procs["arecord"].communicate(timeout=60)
-    row(f"RSS after 1 min", rss[1], unit="KiB")
-    row(f"RSS after {minutes} min", rss[minutes], unit="KiB")
-    growth = (rss[minutes] - rss[1]) / 1024
-    row(f"RSS growth 1 -> {minutes} min", growth, unit="MiB", target="< 1 MiB", met=growth < 1)
-    drops = status["overruns"] + status["input_overflows"]
-    row(f"overruns + input overflows, {stress_s // 60} min under stress-ng", drops, err.count("overrun"),
-        target="recd 0", met=drops == 0, unit="")
+# --- the report --------------------------------------------------------------------
+
+SERVERS = [("pulseaudio", "PulseAudio"), ("pipewire", "PipeWire")]
 
 
-def low_power(work, row):
-    """The cost of recd's default pacing, shown by the configuration that records
-    as arecord does: RtAudio's ALSA back end through the same PulseAudio plugin,
-    with 4096-frame periods (85 ms), so that the reading thread wakes once a
-    period instead of once per packet. CPU next to arecord, and what it costs in
-    start latency."""
-    label = "audio_api alsa, buffer_frames 4096: "
-    with daemon_with('audio_api = "alsa"\nbuffer_frames = 4096\n', work, "low-power") as pid:
-        cpu(pid, work, row, label=label, tag="low-power-cpu")
-        starts, _ = start_stop_pairs(work, "low", pairs=10)
-        row(f"{label}recctl start, warm: median of 10", statistics.median(starts), unit="ms")
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
 
 
-def write_markers(path):
-    """Raw s16le stereo at 48 kHz: 60 ms bursts of 1 kHz at 0.4 full scale, at 0 s and 1 s."""
-    import math
-    import struct
-    frames = []
-    for i in range(int(1.6 * 48000)):
-        k = i % 48000
-        v = 0.4 * math.sin(2 * math.pi * 1000 * k / 48000) if i < 96000 and k < 0.06 * 48000 else 0.0
-        s = int(round(v * 32767))
-        frames.append(struct.pack("<hh", s, s))
-    with open(path, "wb") as f:
-        f.write(b"".join(frames))
-
-
-def pre_roll(work, row):
-    """With pre_roll = 2 in the config: warm start and stop (the input is already
-    open), and where a marker played half a second before start lands in the file,
-    against a marker exactly 1 s later in the same pacat stream, recorded live."""
-    with daemon_with("pre_roll = 2\n", work, "pre-roll"):
-        time.sleep(2.5)  # the pre-roll fills
-        latency(work, row, label="pre_roll 2: ", tag="pre")
-
-        markers = os.path.join(work, "markers.raw")
-        write_markers(markers)
-        errors, missing = [], 0
-        for i in range(10):
-            time.sleep(2.1)  # a full pre-roll again
-            path = os.path.join(work, f"marker{i}.wav")
-            play = subprocess.Popen(["pacat", "--playback", "--raw", "--rate=48000", "--channels=2",
-                                     "--format=s16le", "--device=recd_mic", "--latency-msec=20", markers])
-            time.sleep(0.5)
-            recctl("start", path, *FORMAT)
-            time.sleep(1.2)
-            recctl("stop")
-            play.wait()
-            out = subprocess.run([ANALYZE, "--bursts", "1000", path], capture_output=True, text=True,
-                                 check=True).stdout
-            bursts = [float(x) for x in re.search(r"bursts:\s*(.*)", out).group(1).split()]
-            if len(bursts) != 2 or bursts[0] >= 2.0:
-                missing += 1
-                continue
-            errors.append(abs(bursts[1] - bursts[0] - 1.0) * 1000)
-        row("pre_roll 2: marker before start, offset error: max of 10", max(errors) if errors else None, unit="ms",
-            target="< 10 ms", met=bool(errors) and missing == 0 and max(errors) < 10)
-        row("pre_roll 2: markers missing from the pre-roll", missing, unit="", target="0", met=missing == 0)
-
-
-def show(results, machine):
-    def fmt(v):
-        if v is None:
-            return "-"
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        return f"{v:.3f}" if isinstance(v, float) and abs(v) < 10 else (f"{v:.1f}" if isinstance(v, float) else str(v))
-    head = ["figure", "unit", "recd", "arecord", "parecord", "ratio", "target", "met?"]
-    rows = [[r["figure"], r["unit"], fmt(r["recd"]), fmt(r["arecord"]), fmt(r["parecord"]), fmt(r["ratio"]),
-             r["target"], fmt(r["met"]) if r["met"] is not None else ""] for r in results]
+def markdown(head, rows):
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
-    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
-    return "\n".join(out) + f"\n\nMachine: {machine}\n"
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows])
+
+
+def report():
+    head = ["server", "figure", "unit", "recd", "arecord", "parecord", "pw-record", "recd/arecord", "target", "met?"]
+    rows, thread_rows, machine = [], [], ""
+    for key, title in SERVERS:
+        path = os.path.join(RESULTS, f"{key}.json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            data = json.load(f)
+        machine = data["machine"]
+        for r in data["rows"]:
+            tools = r["tools"]
+            rows.append([title, r["figure"], r["unit"], fmt(r["recd"]), fmt(tools.get("arecord")),
+                         fmt(tools.get("parecord")), fmt(tools.get("pw-record")), fmt(r["ratio"]), r["target"],
+                         fmt(r["met"]) if r["met"] is not None else ""])
+        for phase, per in data["threads"].items():
+            for name, v in per.items():
+                thread_rows.append([title, phase, name, fmt(v["cpu_s_per_hour"]), fmt(v["wakeups_per_s"])])
+    text = markdown(head, rows)
+    if thread_rows:
+        text += "\n\nPer thread (CPU seconds per hour, wake-ups per second):\n\n" + \
+                markdown(["server", "while", "thread", "CPU s/h", "wake-ups/s"], thread_rows)
+    return text + f"\n\nMachine: {machine}\n"
 
 
 if __name__ == "__main__":
+    if "--report" in sys.argv:
+        table = report()
+        print(table)
+        if ONLY is None:
+            with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+                f.write("# Benchmark results\n\nThe last run of `bench/run` (see README, Benchmarks), "
+                        "both sound servers, tone feeder at 400 ms latency.\n\n" + table)
+        sys.exit(0)
     machine = f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, " \
               f"{os.uname().sysname} {os.uname().release}; {'long' if LONG else 'quick'} mode"
-    results = main()
-    table = show(results, machine)
-    print(table)
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "bench", "results", "latest.json"), "w") as f:
-        json.dump({"machine": machine, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "figures": results}, f, indent=2)
-    if ONLY is not None:
-        sys.exit(0)  # a partial run is not a result to keep
-    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
-        f.write("# Benchmark results\n\nThe last run of `bench/run` (see README, Benchmarks).\n\n" + table)
+    table = measure()
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{SERVER}.json"), "w") as f:
+        json.dump({"machine": machine, "server": SERVER, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                   "rows": table.rows, "threads": table.threads}, f, indent=2)

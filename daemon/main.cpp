@@ -56,9 +56,9 @@ int main(int argc, char** argv)
         // EX_CONFIG: the unit does not restart recd for it (RestartPreventExitStatus).
         return exitBadConfig;
     }
-    // Before any thread exists: they set environment variables that libpulse
-    // reads each time a stream is opened (AudioPacing.hpp, StreamIdentity.hpp).
-    recd::requestDeliveryInterval(config.engine.api);
+    // Before any thread exists: it sets an environment variable that libpulse
+    // reads each time a stream is opened (StreamIdentity.hpp). recd sets no
+    // latency there (AudioPacing.hpp).
     recd::nameStreams(config.engine.api);
     // A client that vanishes while we write to it must not kill the daemon, nor
     // may a file-size limit (RLIMIT_FSIZE): with SIGXFSZ ignored the write fails

@@ -1,23 +1,17 @@
 #include "AudioPacing.hpp"
 
-#include "OwnEnvironment.hpp"
-
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
-#include <string>
 #include <string_view>
 
 namespace recd {
 
-unsigned defaultBufferFrames(AudioApi api)
+unsigned standbyBufferFrames(unsigned bufferFrames, unsigned rate)
 {
-    return api == AudioApi::Pulse && deliveryInterval().count() > 0 ? 128 : 512;
-}
-
-void requestDeliveryInterval(AudioApi api, std::chrono::milliseconds interval)
-{
-    if (api == AudioApi::Pulse)
-        setOwnVariable(deliveryIntervalVariable, std::to_string(interval.count()));
+    const auto standby = static_cast<unsigned>(static_cast<std::uint64_t>(rate) * standbyBufferTime.count() / 1000);
+    return std::max(bufferFrames, standby);
 }
 
 std::chrono::milliseconds deliveryInterval()
@@ -33,11 +27,6 @@ std::chrono::milliseconds deliveryInterval()
     if (error != std::errc{} || end != text.data() + text.size())
         return {};
     return std::chrono::milliseconds(ms);
-}
-
-bool deliveryIntervalIsOurs()
-{
-    return isOwnVariable(deliveryIntervalVariable);
 }
 
 } // namespace recd

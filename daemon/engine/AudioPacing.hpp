@@ -8,46 +8,42 @@
 
 namespace recd {
 
-// RtAudio 5.2's PulseAudio back end asks the server for one delivery per callback
-// buffer (its fragsize is the buffer), so one number would set two things that
-// pull apart: how soon the first buffer is there, which a start must wait for,
-// and how often the server, libpulse's mainloop thread and RtAudio's reading
-// thread wake, which is what recording costs. recd sets them apart: the server
-// delivers every deliveryInterval, and RtAudio hands each delivery over in small
-// chunks. A start then waits for the first delivery instead of for a whole
-// buffer's worth of them, and a take wakes no more often than it did with
-// 512-frame buffers (10.7 ms at 48 kHz). Measured on the rig: the first buffer
-// arrives 0-10 ms after the stream opens instead of 11-19 ms, at the same
-// ~105 reader and ~110 mainloop wake-ups a second.
-inline constexpr std::chrono::milliseconds defaultDeliveryInterval{10};
+// Frames per callback when the config names none: 2048 (42.7 ms at 48 kHz), for
+// both APIs.
+//
+// A recorder is a guest in the user's audio graph. RtAudio 5.2's PulseAudio back
+// end asks the server for one delivery per callback buffer (its fragsize is the
+// buffer, with PA_STREAM_ADJUST_LATENCY), and ALSA's PulseAudio plugin for one
+// per period, so the buffer is the latency recd asks of the server. PipeWire
+// runs its whole graph at the smallest latency any node asks for: with 480
+// frames (what recd used to force through PULSE_LATENCY_MSEC=10) every audio
+// client and the server woke 8 times as often as with arecord or pw-record
+// beside it (measured: quantum 256 instead of 2048). 2048 is at least
+// PipeWire's default quantum (1024) and its default largest (2048), so recd
+// never lowers the period the graph would run at without it; PulseAudio sizes
+// the source's latency the same way.
+//
+// What it costs: a start waits for the first buffer (about one buffer's time),
+// and a stop for the frames still in flight. A user who wants a snappier start
+// sets buffer_frames lower, at the price above (README, "Buffers, latency and
+// duration").
+inline constexpr unsigned defaultBufferFrames = 2048;
 
-// Frames per callback when the config names none. PulseAudio with a delivery
-// interval in force: 128 (2.7 ms at 48 kHz), since the interval paces the
-// deliveries. Otherwise 512: with ALSA the period is the delivery too, and
-// RtAudio keeps only four of them, so a smaller one would leave no slack before
-// the device overflows; and PulseAudio without an interval would deliver every
-// buffer.
-unsigned defaultBufferFrames(AudioApi api);
+// A pre-roll keeps its input open between takes and a start takes its audio
+// from the ring, so nobody waits for that stream's first buffer: it runs at the
+// larger of the buffer and this, waking the server and recd less often while
+// it waits (most of its life).
+inline constexpr std::chrono::milliseconds standbyBufferTime{100};
+unsigned standbyBufferFrames(unsigned bufferFrames, unsigned rate);
 
 // The environment variable through which libpulse lets a process choose its
-// streams' latency and fragment size (PULSE_LATENCY_MSEC): RtAudio offers no
-// other way to reach pa_buffer_attr.
+// streams' latency and fragment size (PULSE_LATENCY_MSEC). recd never sets it
+// (see defaultBufferFrames); a user may, and then it decides how often the
+// server delivers, whatever the buffer.
 inline constexpr const char* deliveryIntervalVariable = "PULSE_LATENCY_MSEC";
 
-// Asks libpulse to deliver every `interval` for each stream this process opens,
-// unless the environment already sets the variable: a user's own choice wins.
-// Only for RtAudio's PulseAudio API, whose chunk and delivery it unties; ALSA's
-// PulseAudio plugin paces its stream by the period already. setenv() is unsafe
-// while another thread may read the environment, so this runs in main() before
-// any thread starts, once the configuration says which API.
-void requestDeliveryInterval(AudioApi api, std::chrono::milliseconds interval = defaultDeliveryInterval);
-
-// The interval in force for this process's streams; zero when the server paces
-// deliveries by the buffer alone.
+// The interval a user set for this process's streams; zero when the server
+// paces deliveries by the buffer alone.
 std::chrono::milliseconds deliveryInterval();
-
-// Whether recd set the variable itself (rather than inheriting it), so that the
-// programs it runs (on_stop hooks) do not inherit recd's choice.
-bool deliveryIntervalIsOurs();
 
 } // namespace recd

@@ -12,17 +12,28 @@ namespace recd {
 
 namespace {
 
-// How often the writer drains the ring while nothing else is going on. Each
-// wake-up costs a context switch, the largest part of recd's CPU while recording
+// How much audio the writer waits for before it wakes to write it. Each wake-up
+// is a context switch, the largest part of recd's CPU while recording
 // (measured: with a 5 ms poll the writer woke 200 times a second and used half
-// of recd's CPU), so it wakes 20 times a second and writes ~50 ms at a time; the
-// 10 s ring has room for far more. The callback never wakes the writer (that
-// would take a lock or a system call on the audio thread); control requests do,
-// through marksChanged_, so pause, resume and stop are acted on at once.
-constexpr auto writerPoll = std::chrono::milliseconds(50);
+// of recd's CPU; on a 50 ms timer it woke 20 times a second whatever the
+// buffer). The callback wakes it through the stream's WakeEvent once this much
+// has arrived, or with each buffer while a control request waits for frames
+// (see below); control requests wake it at once, so pause, resume and stop are
+// acted on without delay. Not more: what is in the ring and not yet written is
+// what a crash (kill -9) loses, and the Level signal's levels come from here
+// about ten times a second.
+constexpr auto writerBatch = std::chrono::milliseconds(100);
+// How far behind the newest audio the writer stays between requests: how far
+// back a StopRecordingAt moment can lie and still end the file exactly there
+// (a client reports the press, and reaches recd some 20 ms later).
+constexpr auto writerHoldBack = std::chrono::milliseconds(50);
+// With no audio at all the writer still looks this often: to notice a device
+// that stopped delivering, and to sync the file on time.
+constexpr auto housekeepingEvery = std::chrono::milliseconds(500);
 // While a pause, resume or stop waits for the frames still on their way from the
-// device, the writer looks more often: its caller waits until it took effect.
-constexpr auto markPoll = std::chrono::milliseconds(2);
+// device, the writer wakes with each buffer, and at least this often to notice
+// the deadline for frames that do not come.
+constexpr auto markPoll = std::chrono::milliseconds(20);
 
 std::int64_t realtimeNs()
 {
@@ -111,6 +122,7 @@ void CaptureSession::releaseStreams()
 {
     std::lock_guard lock(streamMutex_);
     finalDrops_ = dropCounters();
+    stream_->wakeReaderEvery(0); // nobody waits on it any more
     if (giveBack_ && !stream_->failed() && endReason_ != StopReason::DeviceLost)
         giveBack_(std::move(stream_), ringTail_); // the pre-roll goes on from where the take ended
     else if (settings_.streamCloser)
@@ -205,16 +217,18 @@ void CaptureSession::request(Timeline::Action action, std::optional<std::int64_t
     std::unique_lock lock(marksMutex_);
     marks_.emplace_back(action, position);
     const std::uint64_t target = ++marksRequested_;
-    marksChanged_.notify_one();
     // Wait for the frames in flight, plus slack for a late buffer; past that the
     // device is not delivering, and the request takes effect when (if) they come.
     const std::uint64_t inFlight = local - std::min(local, pushed);
     const std::int64_t deadline =
         monotonicNs() + static_cast<std::int64_t>(inFlight * 1'000'000'000 / plan_.rate) + 250'000'000;
-    if (action == Timeline::Action::Stop) {
+    if (action == Timeline::Action::Stop)
         stopDeadlineNs_ = deadline; // the writer then ends the file where capture got to
-        return;                     // stop() joins the writer
-    }
+    lock.unlock(); // not held with streamMutex_: the writer takes them one at a time
+    wakeWriter();
+    if (action == Timeline::Action::Stop)
+        return; // stop() joins the writer
+    lock.lock();
     // A pause or resume returns once it has taken effect in the file, so that
     // the duration read right after it is final for the paused stretch.
     const auto timeout = std::chrono::nanoseconds(std::max<std::int64_t>(0, deadline - monotonicNs()));
@@ -341,6 +355,7 @@ void CaptureSession::runWriter()
     const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
     const std::int64_t bufferNs =
         static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
+    const std::uint64_t holdBackFrames = plan_.rate * writerHoldBack.count() / 1000;
     std::uint32_t gapsSeen = 0;
     std::uint32_t overrunsSeen = 0;
     std::uint64_t appliedSeen = 0;
@@ -376,7 +391,17 @@ void CaptureSession::runWriter()
                 drainTicket = drainsRequested_;
             }
             const std::uint64_t base = streamBase_.load();
-            auto region = ring->peekRegion((consumed - base - ringTail_) * frameBytes);
+            const std::size_t offset = (consumed - base - ringTail_) * frameBytes;
+            auto region = ring->peekRegion(offset);
+            if (!timeline.pending() && state_.load(std::memory_order_acquire) != SessionState::Waiting) {
+                // The newest holdBack of audio stays unwritten until a later pass,
+                // so that a stop placed at a moment just before it arrived
+                // (StopRecordingAt: the press, reported by a client that took a
+                // while to start) never finds those frames written already.
+                const std::size_t unread = ring->readable() - std::min(ring->readable(), offset);
+                const std::size_t held = holdBackFrames * frameBytes;
+                region = region.first(std::min(region.size(), unread - std::min(unread, held)));
+            }
             if (!region.empty()) {
                 const std::uint64_t frames = region.size() / frameBytes;
                 std::uint64_t taken = frames;
@@ -512,15 +537,34 @@ void CaptureSession::runWriter()
                 writer_->sync();
                 lastSync = std::chrono::steady_clock::now();
             }
-            std::unique_lock lock(marksMutex_);
-            // The ring was empty just now: everything that had arrived is written.
-            lastDrainNs_.store(monotonicNs(), std::memory_order_relaxed);
-            if (drainsDone_ != drainTicket) {
-                drainsDone_ = drainTicket;
-                marksDone_.notify_all();
+            bool asked;
+            {
+                std::lock_guard lock(marksMutex_);
+                // The ring was empty just now but for the held-back audio:
+                // everything else that had arrived is written.
+                lastDrainNs_.store(monotonicNs(), std::memory_order_relaxed);
+                const std::size_t offset = (consumed - streamBase_.load() - ringTail_) * frameBytes;
+                const bool holding = !timeline.pending() && state_.load() == SessionState::Recording;
+                heldFrames_.store(holding ? (ring->readable() - std::min(ring->readable(), offset)) / frameBytes : 0,
+                                  std::memory_order_relaxed);
+                if (drainsDone_ != drainTicket) {
+                    drainsDone_ = drainTicket;
+                    marksDone_.notify_all();
+                }
+                asked = !marks_.empty() || drainsRequested_ != drainsDone_;
             }
-            marksChanged_.wait_for(lock, timeline.pending() ? markPoll : writerPoll,
-                                   [this] { return !marks_.empty() || drainsRequested_ != drainsDone_; });
+            if (asked)
+                continue;
+            // A request made from here on posts the stream's wake-up, which the
+            // wait then finds: none is lost between this look and the wait.
+            const auto batch = timeline.pending() ? std::chrono::milliseconds(0) : writerBatch;
+            stream_->wakeReaderEvery(std::max<std::uint64_t>(1, plan_.rate * batch.count() / 1000));
+            const auto untilSync = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                syncEvery - (std::chrono::steady_clock::now() - lastSync));
+            stream_->waitForAudio(timeline.pending()
+                                      ? std::chrono::nanoseconds(markPoll)
+                                      : std::clamp<std::chrono::nanoseconds>(untilSync, std::chrono::milliseconds(1),
+                                                                             housekeepingEvery));
         }
     } catch (const Error& e) {
         endBySelf(e.kind() == ErrorKind::IoError ? StopReason::IoError : StopReason::Error, e.what());
@@ -628,6 +672,13 @@ std::optional<Levels> CaptureSession::takeLevels()
     return std::exchange(levels_, std::nullopt);
 }
 
+void CaptureSession::wakeWriter() const
+{
+    std::lock_guard lock(streamMutex_);
+    if (stream_)
+        stream_->wakeReader();
+}
+
 void CaptureSession::catchUp() const
 {
     if (state() != SessionState::Recording || ended())
@@ -636,8 +687,19 @@ void CaptureSession::catchUp() const
         return;
     std::unique_lock lock(marksMutex_);
     const std::uint64_t ticket = ++drainsRequested_;
-    marksChanged_.notify_one();
+    lock.unlock();
+    wakeWriter();
+    lock.lock();
     marksDone_.wait_for(lock, std::chrono::milliseconds(25), [&] { return drainsDone_ >= ticket || ended(); });
+}
+
+std::uint64_t CaptureSession::frames() const
+{
+    const std::uint64_t inFile = framesInFile_.load(std::memory_order_relaxed);
+    if (ended() || state() != SessionState::Recording)
+        return inFile;
+    const std::uint64_t all = inFile + heldFrames_.load(std::memory_order_relaxed);
+    return plan_.maxFrames ? std::min(all, *plan_.maxFrames) : all;
 }
 
 double CaptureSession::duration() const

@@ -28,14 +28,13 @@ namespace recd {
 struct EngineSettings {
     AudioApi api = AudioSystem::defaultApi();
     // Frames per callback ("buffer" or "chunk"): the audio API hands over this
-    // many frames at a time (frames / rate: 512 frames are 10.7 ms at 48 kHz,
-    // 11.6 ms at 44.1 kHz). A start waits for the first buffer before it can say
-    // "capturing", and a stop for the one in flight, so the buffer is what a
-    // hotkey user waits for (measured with 1024: start 41 ms, stop 41 ms median).
-    // 0: the API's default, defaultBufferFrames() (see AudioPacing.hpp for why
-    // PulseAudio's is small without costing wake-ups).
+    // many frames at a time (frames / rate: 2048 frames are 42.7 ms at 48 kHz,
+    // 46.4 ms at 44.1 kHz). It is also the latency recd asks of the sound server,
+    // which sets how often the server and every client in its graph wake, and a
+    // start waits for the first buffer before it can say "capturing". 0: the
+    // default, defaultBufferFrames (AudioPacing.hpp says why it is that large).
     unsigned bufferFrames = 0;
-    unsigned framesPerBuffer() const { return bufferFrames ? bufferFrames : defaultBufferFrames(api); }
+    unsigned framesPerBuffer() const { return bufferFrames ? bufferFrames : defaultBufferFrames; }
     // The ring between the callback and the writer: how long the disk may stall
     // before audio is dropped.
     double ringSeconds = 10.0;
@@ -161,7 +160,9 @@ public:
     // Both bring the count of frames written up to date first (catchUp()).
     SessionStatus status() const;
     double duration() const;
-    std::uint64_t frames() const { return framesInFile_.load(std::memory_order_relaxed); }
+    // Frames in the file, and those the writer holds back for a moment but will
+    // write (see writerHoldBack); within the max duration.
+    std::uint64_t frames() const;
     const CapturePlan& plan() const { return plan_; }
     // Wall-clock time of the first sample in the file, microseconds since the epoch.
     // 0 while waiting for sound.
@@ -185,6 +186,8 @@ private:
     // (25 ms at most) until it has written everything that arrived, unless it did
     // within the last 10 ms, about one delivery (as right after a Level signal).
     void catchUp() const;
+    // Wakes the writer for a request (the stream's WakeEvent, which it sleeps on).
+    void wakeWriter() const;
     void runWriter();
     // Opens the device in the plan's format and waits for its first buffer;
     // throws DeviceLost.
@@ -240,7 +243,6 @@ private:
     std::uint64_t ringTail_ = 0;     // writer thread (then stop()): the ring reader, in the current stream's frames
 
     mutable std::mutex marksMutex_; // control thread <-> writer thread; never the callback
-    mutable std::condition_variable marksChanged_;
     mutable std::condition_variable marksDone_; // the writer applied requests, or drained the ring
     mutable std::uint64_t drainsRequested_ = 0; // guarded by marksMutex_: catchUp() tickets
     std::uint64_t drainsDone_ = 0;              // likewise: the last ticket the writer answered
@@ -255,6 +257,7 @@ private:
     std::optional<Levels> levels_; // guarded by levelsMutex_
     std::atomic<SessionState> state_{SessionState::Recording};
     std::atomic<std::uint64_t> framesInFile_{0};
+    std::atomic<std::uint64_t> heldFrames_{0}; // arrived, held back by the writer, not yet in the file
     std::atomic<std::uint32_t> gaps_{0};
     std::atomic<bool> ended_{false};
     StopReason endReason_ = StopReason::Requested; // written by the writer before ended_

@@ -76,6 +76,9 @@ struct CaptureStream::Core {
     std::uint64_t leadingZeroFrames = 0; // likewise: all-zero frames dropped before it
     std::int64_t startNs = 0;            // likewise
     std::uint64_t framesDelivered = 0;   // likewise: everything the API handed over
+    std::uint64_t framesSincePost = 0;   // likewise: pushed since the reader was last woken
+    WakeEvent readerWake; // lives as long as the callback may run: Core is leaked with an abandoned stream
+    std::atomic<std::uint64_t> wakeEveryFrames{0};
     std::atomic<bool> abandoned{false};
 
     // Published by the callback with a sequence lock: the callback never waits,
@@ -170,6 +173,12 @@ void CaptureStream::stop() noexcept
 }
 
 bool CaptureStream::abandoned() const noexcept { return core_->abandoned.load(); }
+void CaptureStream::wakeReaderEvery(std::uint64_t everyFrames) noexcept
+{
+    core_->wakeEveryFrames.store(everyFrames, std::memory_order_relaxed);
+}
+void CaptureStream::wakeReader() const noexcept { core_->readerWake.post(); }
+void CaptureStream::waitForAudio(std::chrono::nanoseconds timeout) const noexcept { core_->readerWake.wait(timeout); }
 RingBuffer& CaptureStream::ring() noexcept { return core_->ring; }
 unsigned CaptureStream::bufferFrames() const noexcept { return core_->bufferFrames; }
 const CaptureFormat& CaptureStream::format() const noexcept { return core_->format; }
@@ -270,6 +279,15 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
         s.overrunFrames.fetch_add(frames - pushed, std::memory_order_relaxed);
     }
     s.publish(pushed, now);
+    // The reader sleeps until enough has arrived to be worth a write: each
+    // wake-up is a context switch, the largest part of what recording costs.
+    // Posting is one non-blocking write(2) (WakeEvent.hpp): no lock, no wait.
+    s.framesSincePost += pushed;
+    if (const std::uint64_t every = s.wakeEveryFrames.load(std::memory_order_relaxed);
+        every > 0 && s.framesSincePost >= every) {
+        s.framesSincePost = 0;
+        s.readerWake.post();
+    }
     return 0;
 }
 

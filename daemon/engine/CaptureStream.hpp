@@ -5,6 +5,7 @@
 #include "MonotonicClock.hpp"
 #include "RingBuffer.hpp"
 #include "SampleFormat.hpp"
+#include "WakeEvent.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -52,6 +53,15 @@ public:
     bool abandoned() const noexcept;
 
     RingBuffer& ring() noexcept;
+
+    // The reader's wake-up: the callback posts it each time at least
+    // `everyFrames` have been pushed since its last post (0: never, the default),
+    // so that the reader sleeps until there is enough to write instead of
+    // polling. wakeReader() posts it at once (a control request);
+    // waitForAudio() is the reader's wait.
+    void wakeReaderEvery(std::uint64_t everyFrames) noexcept;
+    void wakeReader() const noexcept;
+    void waitForAudio(std::chrono::nanoseconds timeout) const noexcept;
 
     CaptureProgress progress() const noexcept;
     // The absolute frame index being captured at monotonic time `ns`: counted

@@ -9,10 +9,11 @@ namespace recd {
 
 namespace {
 
-// How often the standby thread frees old audio and checks the stream. The ring
-// holds the ring_seconds a writer may stall on top of the pre-roll, so freeing
-// ten times a second never lets it fill.
-constexpr auto drainEvery = std::chrono::milliseconds(100);
+// How often the standby thread frees old audio and checks the stream. It is the
+// only recd thread that wakes while a pre-roll waits for a take, so not often:
+// the ring holds the ring_seconds a writer may stall on top of the pre-roll,
+// and a take drains it first thing anyway.
+constexpr auto drainEvery = std::chrono::milliseconds(500);
 // How long to wait before opening again after the device failed or was missing.
 constexpr auto retryEvery = std::chrono::seconds(2);
 
@@ -145,8 +146,9 @@ void StandbyInput::run()
                 retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate));
                 const auto ringFrames =
                     static_cast<std::size_t>(std::ceil((settings_.ringSeconds + preRollSeconds_) * plan.rate));
-                opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan), settings_.framesPerBuffer(),
-                                           ringFrames, settings_.firstBufferTimeout);
+                opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan),
+                                           standbyBufferFrames(settings_.framesPerBuffer(), plan.rate), ringFrames,
+                                           settings_.firstBufferTimeout);
                 log().info("pre-roll: keeping '{}' open with the last {:.1f} s ({} Hz, {} ch, {})", device.name,
                            preRollSeconds_, plan.rate, plan.channels, sampleFormatName(plan.sampleFormat));
                 warned = false;

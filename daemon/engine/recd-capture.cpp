@@ -45,7 +45,6 @@ int main(int argc, char** argv)
     recd::EngineSettings settings;
     if (!apiName.empty())
         settings.api = *recd::parseAudioApi(apiName);
-    recd::requestDeliveryInterval(settings.api); // before any thread, as recd does
     std::signal(SIGINT, [](int) { interrupted = 1; });
     std::signal(SIGTERM, [](int) { interrupted = 1; });
 

@@ -26,10 +26,6 @@ using recd::test::TempDir;
 
 namespace {
 
-// The audio pacing recd requests in main() when it records through PulseAudio,
-// here before main() and so before any thread.
-[[maybe_unused]] const bool paced = (requestDeliveryInterval(AudioApi::Pulse), true);
-
 constexpr double toneHz = 440.0;
 constexpr double toneDbfs = -6.02; // the rig plays the tone at half scale
 
@@ -53,13 +49,6 @@ protected:
     void SetUp() override
     {
         settings.api = GetParam();
-        // Each API as recd runs it: paced with PulseAudio, left alone with
-        // ALSA, whose plugin paces by the period. No stream, and so no libpulse
-        // thread reading the environment, outlives a test, so this is safe here.
-        if (settings.api == AudioApi::Pulse)
-            requestDeliveryInterval(AudioApi::Pulse);
-        else
-            ::unsetenv(deliveryIntervalVariable);
     }
 
     CapturePlan plan(const std::string& name, RecordingRequest r = {})

@@ -41,7 +41,9 @@ protected:
 // SIGKILL (as the OOM killer or a crash would) at 20 random moments. Before any
 // repair the file must open and hold the audio up to within one sync interval
 // (1 s) and one buffer of the kill; after the next recd starts and repairs it,
-// everything written before the kill.
+// everything written before the kill: all but what the writer had not yet
+// written (its 100 ms batch and 50 ms hold-back, CaptureSession.cpp) and the
+// buffer on its way (43 ms), so under a quarter of a second.
 TEST_F(FaultTest, SigkillAtRandomMomentsLosesAtMostOneSyncInterval)
 {
     std::mt19937 random(20261124);
@@ -70,12 +72,12 @@ TEST_F(FaultTest, SigkillAtRandomMomentsLosesAtMostOneSyncInterval)
         const auto after = readAudioFile(file);
         const double lossAfter = elapsed - after.duration();
         worstAfter = std::max(worstAfter, lossAfter);
-        EXPECT_LT(lossAfter, 0.1) << "kill " << i;
+        EXPECT_LT(lossAfter, 0.25) << "kill " << i;
         EXPECT_GE(after.duration(), before.duration());
         if (after.frames > 0) {
             EXPECT_NEAR(toneFrequency(after.channel(0), after.rate), 440.0, 2.0);
         }
-        if (lossBefore < 1.05 && lossAfter < 0.1)
+        if (lossBefore < 1.05 && lossAfter < 0.25)
             ++survived;
     }
     std::cout << fmt::format("kills survived: {} of {}; worst loss before repair {:.3f} s, after {:.3f} s\n",

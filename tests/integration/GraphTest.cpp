@@ -90,6 +90,39 @@ TEST_F(DaemonTest, ItsStreamSaysWhatIsRecordingToMixersAndTheDesktop)
         EXPECT_NE(outputs.out.find(property), std::string::npos) << property << "\n" << outputs.out;
 }
 
+// The latency recd asks of the server sets how often the whole graph wakes:
+// PipeWire runs every node at the smallest period any of them asks for. recd
+// asks for no less than PipeWire's default largest period, 2048 frames at
+// 48 kHz, so it never lowers the period the graph would run at without it
+// (the rig's feeder alone puts it at 2048). What each server shows: PipeWire
+// the node.latency of recd's stream (pw-dump), PulseAudio the latency the
+// source is configured for, which its clients set.
+TEST_F(DaemonTest, ItAsksTheServerForNoShorterPeriodThanTheGraphRunsAtWithoutIt)
+{
+    ASSERT_EQ(recctl({"start", "paced.wav"}).exitCode, 0);
+    if (rigRunsPipeWire()) {
+        const auto dump = nlohmann::json::parse(run({"pw-dump"}).out);
+        std::string latency;
+        for (const auto& node : dump) {
+            const auto props = node.value("info", nlohmann::json::object()).value("props", nlohmann::json::object());
+            if (props.value("application.name", "") == "recd" && props.contains("node.latency"))
+                latency = props["node.latency"];
+        }
+        ASSERT_FALSE(latency.empty()) << "recd's node in pw-dump";
+        const auto slash = latency.find('/');
+        EXPECT_GE(std::stod(latency.substr(0, slash)) / std::stod(latency.substr(slash + 1)), 2048.0 / 48000 - 1e-9)
+            << latency;
+    } else {
+        const auto sources = run({"pactl", "list", "sources"}).out;
+        const auto at = sources.find("Name: recd_mic.monitor");
+        ASSERT_NE(at, std::string::npos);
+        const auto configured = sources.find("configured ", at);
+        ASSERT_NE(configured, std::string::npos);
+        EXPECT_GE(std::stod(sources.substr(configured + 11)), 2048.0 / 48000 * 1e6 - 1) << "usec";
+    }
+    EXPECT_EQ(recctl({"stop"}).exitCode, 0);
+}
+
 TEST_F(DaemonTest, ATakeRecordsFromTheDefaultInputAtItsStart)
 {
     SecondMicrophone second;

@@ -43,12 +43,6 @@ std::filesystem::path writeMarkers(const std::filesystem::path& dir)
     return path;
 }
 
-std::vector<std::string> playMarkers(const std::filesystem::path& raw)
-{
-    return {"pacat", "--playback", "--raw", "--rate=48000", "--channels=2", "--format=s16le", "--device=recd_mic",
-            "--latency-msec=20", "--client-name=recd-test-markers", raw.string()};
-}
-
 std::vector<double> markersIn(const std::filesystem::path& file)
 {
     const auto a = readAudioFile(file);
@@ -102,7 +96,7 @@ double wallSeconds()
 TEST_F(PreRollTest, MarkerPlayedBeforeStartIsInTheFileAtItsPlaceAndBackToBackTakesGetTheirFullPreRoll)
 {
     const auto raw = writeMarkers(dir.path());
-    Child markers(playMarkers(raw));
+    Child markers(playIntoMicrophone(raw, "recd-test-markers"));
     std::this_thread::sleep_for(500ms); // the first marker sounds now; start half a second later
     const double startCalled = wallSeconds();
     const auto first = dir / "first.wav";

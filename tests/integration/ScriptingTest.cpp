@@ -5,6 +5,7 @@
 #include "DaemonFixture.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <chrono>
@@ -142,6 +143,10 @@ TEST_F(DaemonTest, StartDashStreamsWavToStdoutUntilTheTakeStops)
     // Stopped by another client: the stream ends and recctl start - returns.
     const auto stopped = dir / "stopped.wav";
     Child streaming({"sh", "-c", "exec \"$0\" start - > \"$1\"", recctlBinary(), stopped.string()});
+    // From when the take runs, not from when recctl was spawned: opening the
+    // input takes 50-150 ms on PipeWire.
+    ASSERT_TRUE(waitFor([&] { return nlohmann::json::parse(recctl({"status", "--json"}).out)["state"] == "recording"; },
+                        5s));
     std::this_thread::sleep_for(600ms);
     const auto stop = recctl({"stop"});
     EXPECT_EQ(stop.exitCode, 0);

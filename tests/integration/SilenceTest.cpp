@@ -34,12 +34,6 @@ std::filesystem::path writeTone(const std::filesystem::path& dir, double length)
     return path;
 }
 
-std::vector<std::string> play(const std::filesystem::path& raw)
-{
-    return {"pacat", "--playback", "--raw", "--rate=48000", "--channels=2", "--format=s16le", "--device=recd_mic",
-            "--latency-msec=20", "--client-name=recd-test-tone", raw.string()};
-}
-
 } // namespace
 
 TEST_F(DaemonTest, StopOnSilenceEndsTheTakeAfterTheSoundAndTrimsTheSilenceToAShortTail)
@@ -49,7 +43,7 @@ TEST_F(DaemonTest, StopOnSilenceEndsTheTakeAfterTheSoundAndTrimsTheSilenceToASho
     ASSERT_EQ(recctl({"start", file.string(), "--stop-on-silence", "1.0"}).exitCode, 0);
     const auto started = Clock::now();
     std::this_thread::sleep_for(300ms);
-    Child player(play(tone));
+    Child player(playIntoMicrophone(tone, "recd-test-tone"));
     ASSERT_EQ(player.wait(10s), 0);
     const auto toneEnded = Clock::now();
     const auto waited = recctl({"wait"});
@@ -116,7 +110,7 @@ TEST_F(DaemonTest, StartOnSoundWaitsArmedAndBeginsAtTheFirstSound)
 
     const double toneStarted =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    Child player(play(tone));
+    Child player(playIntoMicrophone(tone, "recd-test-tone"));
     ASSERT_EQ(player.wait(10s), 0);
     status = nlohmann::json::parse(recctl({"status", "--json"}).out);
     EXPECT_EQ(status["state"], "recording");

@@ -19,6 +19,13 @@ bool rigRunsPipeWire()
     return server && std::string(server) == "pipewire";
 }
 
+std::vector<std::string> playIntoMicrophone(const std::filesystem::path& raw, const std::string& clientName)
+{
+    return {"pacat", "--playback", "--raw", "--rate=48000", "--channels=2", "--format=s16le", "--device=recd_mic",
+            rigRunsPipeWire() ? "--latency-msec=200" : "--latency-msec=20", "--client-name=" + clientName,
+            raw.string()};
+}
+
 std::string rigMicrophoneId()
 {
     // As recd names it: the source's description on PulseAudio ("Monitor of

@@ -19,6 +19,10 @@ std::string recctlBinary();
 // Whether the rig runs PipeWire (with pipewire-pulse) rather than PulseAudio
 // (tests/rig, RIG_SERVER).
 bool rigRunsPipeWire();
+// pacat playing raw s16le stereo 48 kHz into the rig's microphone, on top of its
+// tone: 20 ms latency on PulseAudio; on PipeWire 200 ms, as 20 ms would pull the
+// whole graph down to 256-frame periods, where this 2-core rig drops audio.
+std::vector<std::string> playIntoMicrophone(const std::filesystem::path& raw, const std::string& clientName);
 // The rig's microphone (the default input) as recctl devices names it: its id
 // differs between PulseAudio and pipewire-pulse.
 std::string rigMicrophoneId();
