@@ -91,7 +91,8 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         // returns, and nothing said after "started" is lost. (A pre-roll keeps
         // what came before the request, on purpose.)
         stream_ = openStream(plan.device);
-        startFrame_ = stream_->positionNow();
+        startNs_ = monotonicNs();
+        startFrame_ = stream_->positionAt(startNs_);
         ringTail_ = 0;
     }
     if (plan.startOnSound) {
@@ -249,6 +250,26 @@ void CaptureSession::setPaused(bool paused)
     log().info("{} '{}'", paused ? "paused" : "resumed", plan_.path.string());
 }
 
+bool CaptureSession::settleStart(bool now)
+{
+    // A new stream's first buffer says where its clock stands only roughly: it
+    // can arrive up to a buffer later than the steady rhythm of those that
+    // follow (seen on PulseAudio as takes 43 ms too long, 1 in 2). The frame
+    // captured at the start is therefore placed again once a quarter of a
+    // second of buffers has set the clock (CaptureStream::positionAt), and
+    // before anything is written; at once if a request comes first, so that the
+    // start and the request are placed by the same clock.
+    const std::uint64_t settleFrames = std::max<std::uint64_t>(plan_.rate / 4, 3ULL * stream_->bufferFrames());
+    if (!now && stream_->progress().framesPushed < settleFrames)
+        return false;
+    startFrame_ = stream_->positionAt(startNs_);
+    const std::uint64_t first = wallTimeOf(startFrame_);
+    firstSampleUsec_.store(first, std::memory_order_release);
+    writer_->stampFirstSample(first);
+    startNs_ = 0;
+    return true;
+}
+
 void CaptureSession::endBySelf(StopReason reason, std::string message)
 {
     endReason_ = reason;
@@ -393,6 +414,8 @@ void CaptureSession::runWriter()
             const std::uint64_t base = streamBase_.load();
             const std::size_t offset = (consumed - base - ringTail_) * frameBytes;
             auto region = ring->peekRegion(offset);
+            if (startNs_ != 0 && !settleStart(timeline.pending() || timeline.stopRequested()))
+                region = {}; // nothing is written before the first frame is known
             if (!timeline.pending() && state_.load(std::memory_order_acquire) != SessionState::Waiting) {
                 // The newest holdBack of audio stays unwritten until a later pass,
                 // so that a stop placed at a moment just before it arrived

@@ -188,6 +188,9 @@ private:
     void catchUp() const;
     // Wakes the writer for a request (the stream's WakeEvent, which it sleeps on).
     void wakeWriter() const;
+    // Writer thread: places a new stream's first frame again once its clock has
+    // settled (or `now`); false while it has not.
+    bool settleStart(bool now);
     void runWriter();
     // Opens the device in the plan's format and waits for its first buffer;
     // throws DeviceLost.
@@ -238,6 +241,9 @@ private:
     std::atomic<bool> began_{false};
     std::function<void(std::unique_ptr<CaptureStream>, std::uint64_t)> giveBack_;
     std::uint64_t retainFrames_ = 0;
+    // A new stream's start moment (CLOCK_MONOTONIC), until settleStart() placed
+    // its frame; 0 after that, and with a running input.
+    std::int64_t startNs_ = 0;
     std::atomic<std::uint64_t> startFrame_{0}; // the first frame of the file, in the first stream's frames (moved by the writer on the first sound)
     std::uint64_t preRollFrames_ = 0;
     std::uint64_t ringTail_ = 0;     // writer thread (then stop()): the ring reader, in the current stream's frames

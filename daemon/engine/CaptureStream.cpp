@@ -63,7 +63,7 @@ struct CaptureStream::Core {
 
     static int onAudio(void* output, void* input, unsigned frames, double streamTime, unsigned status,
                        void* self) noexcept;
-    void publish(std::uint64_t frames, std::int64_t nowNs) noexcept;
+    void publish(std::uint64_t pushed, std::uint64_t frames, std::int64_t nowNs, bool afterGap) noexcept;
 
     CaptureFormat format;
     unsigned bufferFrames;
@@ -77,6 +77,7 @@ struct CaptureStream::Core {
     std::int64_t startNs = 0;            // likewise
     std::uint64_t framesDelivered = 0;   // likewise: everything the API handed over
     std::uint64_t framesSincePost = 0;   // likewise: pushed since the reader was last woken
+    std::int64_t anchorBuffers = 0;      // likewise: buffers in the clock's mean (see publish)
     WakeEvent readerWake; // lives as long as the callback may run: Core is leaked with an abandoned stream
     std::atomic<std::uint64_t> wakeEveryFrames{0};
     std::atomic<bool> abandoned{false};
@@ -87,6 +88,8 @@ struct CaptureStream::Core {
     std::atomic<std::uint64_t> framesPushed{0};
     std::atomic<std::int64_t> lastBufferNs{0};
     std::atomic<std::int64_t> firstBufferNs{0};
+    std::atomic<std::uint64_t> clockFrames{0};
+    std::atomic<std::int64_t> anchorNs{0};
 
     std::atomic<std::uint32_t> overruns{0};       // callbacks that found the ring full
     std::atomic<std::uint64_t> overrunFrames{0};  // frames those callbacks dropped
@@ -268,7 +271,8 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
     // scheduling slack is a gap.
     const std::int64_t previous = s.lastBufferNs.load(std::memory_order_relaxed);
     const std::int64_t bufferNs = static_cast<std::int64_t>(frames) * 1'000'000'000 / s.format.rate;
-    if (previous != 0 && now - previous > 3 * bufferNs + 50'000'000) {
+    const bool gap = previous != 0 && now - previous > 3 * bufferNs + 50'000'000;
+    if (gap) {
         s.lastGapNs.store(now - previous, std::memory_order_relaxed);
         s.gaps.fetch_add(1, std::memory_order_release);
     }
@@ -278,7 +282,7 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
         s.overruns.fetch_add(1, std::memory_order_relaxed);
         s.overrunFrames.fetch_add(frames - pushed, std::memory_order_relaxed);
     }
-    s.publish(pushed, now);
+    s.publish(pushed, frames, now, gap);
     // The reader sleeps until enough has arrived to be worth a write: each
     // wake-up is a context switch, the largest part of what recording costs.
     // Posting is one non-blocking write(2) (WakeEvent.hpp): no lock, no wait.
@@ -291,15 +295,37 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
     return 0;
 }
 
-void CaptureStream::Core::publish(std::uint64_t frames, std::int64_t nowNs) noexcept
+// Where the stream's clock stands. A buffer arrives some time after its
+// frames were captured, and that delay varies from buffer to buffer: a server
+// hands over a block at a time and may render it ahead (PulseAudio's null sink
+// does), and a thread is scheduled late. Counting from the last buffer's arrival
+// (as recd once did) is then off by up to a buffer, 43 ms at 2048 frames, and
+// differently at the start and at the stop of a take. The anchor is the mean of
+// what the buffers say about when the stream's frame 0 arrived (each one's
+// arrival minus the frames up to its end): over all of them for the first 16,
+// then over about the last 16, so that it follows a device clock that runs
+// apart from CLOCK_MONOTONIC. A gap in delivery (a suspended source) restarts
+// it, as the frames no longer count time from the start.
+void CaptureStream::Core::publish(std::uint64_t pushed, std::uint64_t frames, std::int64_t nowNs,
+                                  bool afterGap) noexcept
 {
+    const std::uint64_t clock = clockFrames.load(std::memory_order_relaxed) + frames;
+    const std::int64_t offset = nowNs - static_cast<std::int64_t>(clock * 1'000'000'000 / format.rate);
+    const std::int64_t anchor = anchorNs.load(std::memory_order_relaxed);
+    if (clockFrames.load(std::memory_order_relaxed) == 0 || afterGap)
+        anchorBuffers = 0;
+    anchorBuffers = std::min<std::int64_t>(anchorBuffers + 1, 16);
+
     const std::uint32_t before = seq.load(std::memory_order_relaxed);
     seq.store(before + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
-    if (framesPushed.load(std::memory_order_relaxed) == 0 && frames > 0)
+    if (framesPushed.load(std::memory_order_relaxed) == 0 && pushed > 0)
         firstBufferNs.store(nowNs, std::memory_order_relaxed);
-    framesPushed.store(framesPushed.load(std::memory_order_relaxed) + frames, std::memory_order_relaxed);
+    framesPushed.store(framesPushed.load(std::memory_order_relaxed) + pushed, std::memory_order_relaxed);
     lastBufferNs.store(nowNs, std::memory_order_relaxed);
+    clockFrames.store(clock, std::memory_order_relaxed);
+    anchorNs.store(anchorBuffers == 1 ? offset : anchor + (offset - anchor) / anchorBuffers,
+                   std::memory_order_relaxed);
     seq.store(before + 2, std::memory_order_release);
 }
 
@@ -312,6 +338,8 @@ CaptureProgress CaptureStream::progress() const noexcept
         p.framesPushed = c.framesPushed.load(std::memory_order_relaxed);
         p.lastBufferNs = c.lastBufferNs.load(std::memory_order_relaxed);
         p.firstBufferNs = c.firstBufferNs.load(std::memory_order_relaxed);
+        p.clockFrames = c.clockFrames.load(std::memory_order_relaxed);
+        p.anchorNs = c.anchorNs.load(std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_acquire);
         if ((before & 1) == 0 && c.seq.load(std::memory_order_relaxed) == before)
             break;
@@ -338,6 +366,12 @@ std::unique_ptr<CaptureStream> openCaptureStream(AudioApi api, const DeviceInfo&
                                      "muted at the server, or gone",
                                      device.name, firstBufferTimeout.count()));
     }
+    // The server may have queued more than one buffer by the time the first was
+    // read (opening and starting take a while): those follow within
+    // microseconds. Counted before the caller asks where the stream stands, they
+    // put the clock's anchor where the audio really is, instead of a buffer
+    // behind it (seen as takes 43 ms too long, 1 in 10).
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
     log().debug("first buffer {:.1f} ms after the stream was opened", (progress.firstBufferNs - openedNs) / 1e6);
     return stream;
 }
@@ -347,14 +381,15 @@ std::uint64_t CaptureStream::positionAt(std::int64_t ns) const noexcept
     const CaptureProgress p = progress();
     if (p.framesPushed == 0)
         return 0;
-    const auto framesIn = [rate = core_->format.rate](std::int64_t span) -> std::uint64_t {
-        return static_cast<std::uint64_t>(span) * rate / 1'000'000'000ULL;
-    };
-    if (ns < p.lastBufferNs)
-        return p.framesPushed - std::min(p.framesPushed, framesIn(p.lastBufferNs - ns));
+    // The frames of the stream's clock by `ns` (see Core::publish), counted in
+    // the ring's frames: those an overrun dropped are not in it.
+    const auto clockAt = static_cast<std::int64_t>(static_cast<double>(ns - p.anchorNs) * core_->format.rate / 1e9);
+    const std::int64_t position =
+        static_cast<std::int64_t>(p.framesPushed) + clockAt - static_cast<std::int64_t>(p.clockFrames);
     // A device that has stalled delivers nothing more: never count on more than
     // two deliveries in flight.
-    return p.framesPushed + std::min<std::uint64_t>(framesIn(ns - p.lastBufferNs), core_->inFlightFrames);
+    const auto most = static_cast<std::int64_t>(p.framesPushed + core_->inFlightFrames);
+    return static_cast<std::uint64_t>(std::clamp<std::int64_t>(position, 0, most));
 }
 
 std::uint64_t CaptureStream::positionNow() const noexcept

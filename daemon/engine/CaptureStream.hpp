@@ -22,6 +22,11 @@ struct CaptureProgress {
     std::uint64_t framesPushed = 0;
     std::int64_t lastBufferNs = 0;
     std::int64_t firstBufferNs = 0;
+    // The stream's clock against CLOCK_MONOTONIC: clockFrames have arrived (into
+    // the ring or dropped by an overrun), and frame n arrives, at the mean delay
+    // seen lately, at anchorNs + n / rate. See Core::publish.
+    std::uint64_t clockFrames = 0;
+    std::int64_t anchorNs = 0;
 };
 
 struct CaptureFormat {

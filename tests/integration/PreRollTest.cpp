@@ -199,6 +199,9 @@ TEST_F(NoPreRollTest, WavFilesCarryTheTimeOfTheirFirstSampleInABextChunk)
 {
     const auto file = dir / "stamped.wav";
     ASSERT_EQ(recctl({"start", file.string()}).exitCode, 0);
+    // Once the stream's clock has placed the first frame for good (a quarter of
+    // a second in; CaptureSession::settleStart).
+    std::this_thread::sleep_for(400ms);
     const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     expectBextAt(file, status["first_sample_usec"].get<std::uint64_t>());
