@@ -56,6 +56,11 @@ std::string formatStatus(const Dict& s)
         out += state == "idle" ? "pre-roll:   released after a long idle; the next take has none, and keeps it again\n"
                                : "pre-roll:   none: it was released after a long idle, and is kept again after "
                                  "this take\n";
+    if (s.count("pre_roll_state") && str(s, "pre_roll_state") == "paused")
+        out += "pre-roll:   paused on battery: its input is closed until mains power is back\n";
+    if (s.count("pre_roll_state") && str(s, "pre_roll_state") == "bluetooth")
+        out += "pre-roll:   none: the input is a Bluetooth headset's, not kept open while idle "
+               "(pre_roll_bluetooth)\n";
     if (state != "idle") {
         out += fmt::format("path:       {}\n", str(s, "path"));
         if (s.count("part") && num<std::uint32_t>(s, "part") > 1)

@@ -103,7 +103,8 @@ private:
 const std::set<std::string_view> knownKeys{
     "device",       "rate",          "channels",  "sample_format", "directory",
     "name_template", "audio_api",    "buffer_frames", "ring_seconds", "sync_interval",
-    "file_mode",    "pre_roll",      "pre_roll_release_after", "on_stop", "notify"};
+    "file_mode",    "pre_roll",      "pre_roll_release_after", "pre_roll_on_battery",
+    "pre_roll_bluetooth", "on_stop", "notify"};
 
 } // namespace
 
@@ -188,6 +189,10 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
         config.preRoll = *v;
     if (auto v = r.number("pre_roll_release_after", 0, 1440))
         config.preRollReleaseAfter = *v;
+    if (auto v = r.boolean("pre_roll_on_battery"))
+        config.preRollOnBattery = *v;
+    if (auto v = r.boolean("pre_roll_bluetooth"))
+        config.preRollBluetooth = *v;
     if (auto v = r.number("ring_seconds", 1, 600))
         config.engine.ringSeconds = *v;
     if (auto v = r.number("sync_interval", 0.1, 60))

@@ -24,6 +24,12 @@ struct Config {
     // Minutes with no take after which the pre-roll's input is closed (0:
     // never); the next take opens it again.
     double preRollReleaseAfter = 10;
+    // Whether the pre-roll stays while the machine runs on battery (UPower's
+    // OnBattery); by default its input is closed until mains power is back.
+    bool preRollOnBattery = false;
+    // Whether the pre-roll keeps a Bluetooth headset's input open while idle,
+    // which holds the headset in its call profile; by default it does not.
+    bool preRollBluetooth = false;
     // Shell command run after each recording that ended with a file (not
     // cancelled), with the path and the duration as arguments.
     std::string onStop;

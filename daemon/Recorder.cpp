@@ -1,6 +1,7 @@
 #include "Recorder.hpp"
 
 #include "AudioSystem.hpp"
+#include "BluetoothInput.hpp"
 #include "Errors.hpp"
 #include "Log.hpp"
 #include "WavRepair.hpp"
@@ -24,10 +25,23 @@ void Recorder::setConfig(Config config)
     applyPreRoll();
 }
 
+void Recorder::setOnBattery(bool onBattery)
+{
+    if (onBattery == onBattery_)
+        return;
+    onBattery_ = onBattery;
+    if (config_.preRoll <= 0 || config_.preRollOnBattery)
+        return;
+    log().info(onBattery ? "on battery: the pre-roll's input is closed until mains power is back "
+                           "(pre_roll_on_battery = true keeps it)"
+                         : "on mains power: the pre-roll's input is kept again");
+    applyPreRoll();
+}
+
 void Recorder::applyPreRoll()
 {
     standby_.reset(); // a stream lent to a running take is closed when the take ends
-    if (config_.preRoll <= 0)
+    if (config_.preRoll <= 0 || (onBattery_ && !config_.preRollOnBattery))
         return;
     // The input a recording with the configured defaults would open. Only the
     // extension of the path counts: WAV takes every sample format.
@@ -38,9 +52,20 @@ void Recorder::applyPreRoll()
     defaults.channels = config_.channels;
     defaults.sampleFormat = config_.sampleFormat;
     const AudioApi api = config_.engine.api;
+    // An open input keeps a Bluetooth headset in its call profile (mono, 16 kHz)
+    // for as long as it is open, music included: not while idle, unless asked.
+    StandbyInput::HoldBack holdBack;
+    if (!config_.preRollBluetooth)
+        holdBack = [api](const DeviceInfo& device) {
+            return isBluetoothInput(api, device)
+                       ? std::string("it is a Bluetooth headset, which an open input holds in its low-quality call "
+                                     "profile; pre_roll_bluetooth = true in recd.toml keeps it anyway")
+                       : std::string();
+        };
     standby_ = std::make_shared<StandbyInput>(
         [defaults, api] { return planFormat(defaults, AudioSystem(api).devices()); }, config_.preRoll,
-        config_.engine, streamCloser_, std::chrono::duration<double>(config_.preRollReleaseAfter * 60));
+        config_.engine, streamCloser_, std::chrono::duration<double>(config_.preRollReleaseAfter * 60),
+        std::move(holdBack));
 }
 
 Recorder::~Recorder()
@@ -317,7 +342,11 @@ RecorderStatus Recorder::status() const
         s.firstSampleUsec = session_->firstSampleUsec();
     }
     s.last = last_;
-    s.preRoll = !standby_ ? "off" : standby_->released() ? "released" : "kept";
+    s.preRoll = standby_ ? (standby_->released()            ? "released"
+                            : !standby_->heldBack().empty() ? "bluetooth"
+                                                            : "kept")
+                : config_.preRoll > 0 && onBattery_ && !config_.preRollOnBattery ? "paused"
+                                                                                  : "off";
     return s;
 }
 

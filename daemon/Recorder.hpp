@@ -33,9 +33,10 @@ struct RecorderStatus {
     std::optional<SessionStatus> session;
     std::uint64_t firstSampleUsec = 0;
     std::optional<StopResult> last; // the last recording that ended
-    // The pre-roll's input: "off" (pre_roll 0), "kept" (open, or opening), or
+    // The pre-roll's input: "off" (pre_roll 0), "kept" (open, or opening),
     // "released" (closed after pre_roll_release_after with no take; a take
-    // started now has no pre-roll).
+    // started now has no pre-roll), "paused" (closed while on battery), or
+    // "bluetooth" (the input is a Bluetooth headset's, not kept while idle).
     std::string preRoll = "off";
 };
 
@@ -82,6 +83,9 @@ public:
     // Collects hooks that have ended (on SIGCHLD).
     void reapHooks() { hooks_.reap(); }
     void setConfig(Config config);
+    // The power source (PowerSource): on battery, the pre-roll's input is closed
+    // unless the config keeps it (pre_roll_on_battery).
+    void setOnBattery(bool onBattery);
     const Config& config() const { return config_; }
 
 private:
@@ -98,6 +102,7 @@ private:
     std::function<void()> wake_;
     StreamCloser streamCloser_; // outlives session_, which hands it its streams
     std::shared_ptr<StandbyInput> standby_; // the pre-roll, while config pre_roll > 0
+    bool onBattery_ = false;
     std::unique_ptr<CaptureSession> session_;
     std::optional<StopResult> last_;
     RecoveryMarker marker_;

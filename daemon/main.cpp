@@ -5,6 +5,7 @@
 #include "Config.hpp"
 #include "EventLoop.hpp"
 #include "JournalStream.hpp"
+#include "PowerSource.hpp"
 #include "Log.hpp"
 #include "Recorder.hpp"
 #include "DesktopNotifier.hpp"
@@ -80,9 +81,12 @@ int main(int argc, char** argv)
     recd::DesktopNotifier notifier(*bus, recorder);
     // The writer thread wakes the loop when a take ended by itself, and when new
     // levels are ready for the Level signal.
+    recd::PowerSource power([&loop] { loop.wake(); });
+    recorder.setOnBattery(power.onBattery());
     loop.onWake = [&] {
         recorder.reapEnded();
         adaptor.emitLevels();
+        recorder.setOnBattery(power.onBattery());
     };
     loop.onChild = [&] { recorder.reapHooks(); };
     loop.onReload = [&] {

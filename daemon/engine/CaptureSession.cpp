@@ -1,4 +1,5 @@
 #include "CaptureSession.hpp"
+#include "ThreadName.hpp"
 
 #include "Errors.hpp"
 #include "Log.hpp"
@@ -112,7 +113,10 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         releaseStreams();
         throw;
     }
-    writerThread_ = std::thread([this] { runWriter(); });
+    writerThread_ = std::thread([this] {
+        nameThisThread("recd-writer");
+        runWriter();
+    });
     log().info("recording '{}' from '{}': {} Hz, {} ch, {}{}", plan.path.string(), plan.device.name, plan.rate,
                plan.channels, sampleFormatName(plan.sampleFormat),
                preRollFrames_ ? fmt::format(", with {:.3f} s of pre-roll", static_cast<double>(preRollFrames_) / plan.rate)

@@ -4,6 +4,7 @@
 #include "Errors.hpp"
 #include "Log.hpp"
 #include "RtAudioApi.hpp"
+#include "ThreadName.hpp"
 
 #include <RtAudio.h>
 
@@ -217,6 +218,8 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
         s.failed.store(true, std::memory_order_relaxed);
         return 2; // the buffer is stale: never write it, and stop the stream
     }
+    if (s.startNs == 0)
+        nameThisThread("recd-audio"); // once: prctl(2), which neither blocks nor allocates
     const std::int64_t now = monotonicNs();
     // Defence in depth against a back end that loops without reading: a device
     // cannot deliver more audio than time has passed, plus what it had buffered.

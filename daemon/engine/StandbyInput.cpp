@@ -1,4 +1,5 @@
 #include "StandbyInput.hpp"
+#include "ThreadName.hpp"
 
 #include "Errors.hpp"
 #include "Log.hpp"
@@ -16,13 +17,19 @@ namespace {
 constexpr auto drainEvery = std::chrono::milliseconds(500);
 // How long to wait before opening again after the device failed or was missing.
 constexpr auto retryEvery = std::chrono::seconds(2);
+// How often to look again whether an input held back (a Bluetooth headset) is
+// still the one to keep: the user may pick another default input meanwhile.
+constexpr auto heldBackRetry = std::chrono::seconds(10);
 
 } // namespace
 
 StandbyInput::StandbyInput(std::function<CapturePlan()> plan, double preRollSeconds, const EngineSettings& settings,
-                           StreamCloser& closer, std::chrono::duration<double> releaseAfter)
-    : plan_(std::move(plan)), preRollSeconds_(preRollSeconds), releaseAfter_(releaseAfter), settings_(settings),
-      closer_(closer), thread_([this] { run(); })
+                           StreamCloser& closer, std::chrono::duration<double> releaseAfter, HoldBack holdBack)
+    : plan_(std::move(plan)), holdBack_(std::move(holdBack)), preRollSeconds_(preRollSeconds),
+      releaseAfter_(releaseAfter), settings_(settings), closer_(closer), thread_([this] {
+          nameThisThread("recd-pre-roll");
+          run();
+      })
 {
 }
 
@@ -66,6 +73,12 @@ std::optional<RunningInput> StandbyInput::take(const DeviceInfo& device, const C
     };
     lent_ = true;
     return input;
+}
+
+std::string StandbyInput::heldBack() const
+{
+    std::lock_guard lock(mutex_);
+    return heldBack_;
 }
 
 bool StandbyInput::released() const
@@ -136,22 +149,29 @@ void StandbyInput::run()
         if (!stream_ && !lent_ && !released_ && std::chrono::steady_clock::now() >= nextOpen) {
             // Opening waits for the first buffer: not under the lock, so that a
             // recording asking for the stream meanwhile opens its own at once.
+            const std::string heldBefore = heldBack_;
             lock.unlock();
             std::unique_ptr<CaptureStream> opened;
             DeviceInfo device;
             std::uint64_t retain = 0;
+            std::string heldBack;
             try {
                 const CapturePlan plan = plan_();
                 device = plan.device;
-                retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate));
-                const auto ringFrames =
-                    static_cast<std::size_t>(std::ceil((settings_.ringSeconds + preRollSeconds_) * plan.rate));
-                opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan),
-                                           standbyBufferFrames(settings_.framesPerBuffer(), plan.rate), ringFrames,
-                                           settings_.firstBufferTimeout);
-                log().info("pre-roll: keeping '{}' open with the last {:.1f} s ({} Hz, {} ch, {})", device.name,
-                           preRollSeconds_, plan.rate, plan.channels, sampleFormatName(plan.sampleFormat));
-                warned = false;
+                heldBack = holdBack_ ? holdBack_(plan.device) : std::string();
+                if (heldBack.empty()) {
+                    retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate));
+                    const auto ringFrames =
+                        static_cast<std::size_t>(std::ceil((settings_.ringSeconds + preRollSeconds_) * plan.rate));
+                    opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan),
+                                               standbyBufferFrames(settings_.framesPerBuffer(), plan.rate),
+                                               ringFrames, settings_.firstBufferTimeout);
+                    log().info("pre-roll: keeping '{}' open with the last {:.1f} s ({} Hz, {} ch, {})", device.name,
+                               preRollSeconds_, plan.rate, plan.channels, sampleFormatName(plan.sampleFormat));
+                    warned = false;
+                } else if (heldBack != heldBefore) {
+                    log().info("pre-roll: not keeping '{}' open: {}", device.name, heldBack);
+                }
             } catch (const std::exception& e) {
                 if (!warned)
                     log().warn("pre-roll: cannot keep the input open: {}; trying again every {} s", e.what(),
@@ -159,6 +179,7 @@ void StandbyInput::run()
                 warned = true;
             }
             lock.lock();
+            heldBack_ = heldBack;
             if (opened && !quit_) {
                 stream_ = std::move(opened);
                 idleSince_ = std::chrono::steady_clock::now();
@@ -167,7 +188,7 @@ void StandbyInput::run()
                 readFrame_ = 0;
             } else {
                 closer_.close(std::move(opened));
-                nextOpen = std::chrono::steady_clock::now() + retryEvery;
+                nextOpen = std::chrono::steady_clock::now() + (heldBack.empty() ? retryEvery : heldBackRetry);
             }
         }
         if (stream_)

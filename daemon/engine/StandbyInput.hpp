@@ -32,8 +32,13 @@ public:
     // closed, so that the microphone (and the desktop's "in use" indicator, and
     // a headset's call profile) is not held for nothing. It stays closed until
     // warmAgain(), which the owner calls when a take ends.
+    //
+    // holdBack(device) says why that input must not be kept open while idle
+    // (empty: it may be); it is asked before each open, and asked again every
+    // 10 s while it says no.
+    using HoldBack = std::function<std::string(const DeviceInfo&)>;
     StandbyInput(std::function<CapturePlan()> plan, double preRollSeconds, const EngineSettings& settings,
-                 StreamCloser& closer, std::chrono::duration<double> releaseAfter = {});
+                 StreamCloser& closer, std::chrono::duration<double> releaseAfter = {}, HoldBack holdBack = {});
     ~StandbyInput();
     StandbyInput(const StandbyInput&) = delete;
     StandbyInput& operator=(const StandbyInput&) = delete;
@@ -42,6 +47,8 @@ public:
 
     // Whether the stream was closed after releaseAfter idle (and not warmed since).
     bool released() const;
+    // Why the input is not kept open (holdBack's answer), or empty.
+    std::string heldBack() const;
     // Opens the stream again if it was released; the idle time counts from now.
     void warmAgain();
 
@@ -56,6 +63,7 @@ private:
     void drain(); // caller holds mutex_
 
     std::function<CapturePlan()> plan_;
+    HoldBack holdBack_;
     const double preRollSeconds_;
     const std::chrono::duration<double> releaseAfter_;
     EngineSettings settings_;
@@ -69,6 +77,7 @@ private:
     std::uint64_t retainFrames_ = 0;
     bool lent_ = false;
     bool released_ = false;
+    std::string heldBack_;
     std::chrono::steady_clock::time_point idleSince_ = std::chrono::steady_clock::now();
     bool quit_ = false;
     std::thread thread_;

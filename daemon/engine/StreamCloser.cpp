@@ -1,8 +1,15 @@
 #include "StreamCloser.hpp"
+#include "ThreadName.hpp"
 
 namespace recd {
 
-StreamCloser::StreamCloser() : thread_([this] { run(); }) {}
+StreamCloser::StreamCloser()
+    : thread_([this] {
+          nameThisThread("recd-closer");
+          run();
+      })
+{
+}
 
 StreamCloser::~StreamCloser()
 {

@@ -10,8 +10,10 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sdbus-c++/sdbus-c++.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <sstream>
 #include <thread>
@@ -219,4 +221,130 @@ TEST_F(ReleasedPreRollTest, TheMicrophoneIsNotHeldOpenForNothing)
     EXPECT_GT(warm["pre_roll"].get<double>(), 0.5) << warm.dump();
     EXPECT_EQ(warm["pre_roll_state"], "kept");
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+}
+
+// On battery. UPower cannot run here (no power supply to read, no system bus),
+// so a stand-in owns org.freedesktop.UPower on the rig's bus, which the
+// fixture gives recd as its system bus (DBUS_SYSTEM_BUS_ADDRESS), with the
+// OnBattery property and the PropertiesChanged signal UPower sends.
+namespace {
+
+class StandInUPower {
+public:
+    StandInUPower()
+    {
+        object_->registerProperty("OnBattery").onInterface("org.freedesktop.UPower").withGetter([this] {
+            return onBattery_.load();
+        });
+        object_->finishRegistration();
+        bus_->enterEventLoopAsync();
+    }
+    ~StandInUPower() { bus_->leaveEventLoop(); }
+    void setOnBattery(bool on)
+    {
+        onBattery_ = on;
+        object_->emitPropertiesChangedSignal("org.freedesktop.UPower", {"OnBattery"});
+    }
+
+private:
+    std::atomic<bool> onBattery_{false};
+    std::unique_ptr<sdbus::IConnection> bus_ = sdbus::createSessionBusConnection("org.freedesktop.UPower");
+    std::unique_ptr<sdbus::IObject> object_ = sdbus::createObject(*bus_, "/org/freedesktop/UPower");
+};
+
+} // namespace
+
+class BatteryTest : public ReleasedPreRollTest {
+protected:
+    void SetUp() override {}
+};
+
+TEST_F(BatteryTest, OnBatteryThePreRollLetsGoOfTheMicrophoneUnlessTheConfigKeepsIt)
+{
+    StandInUPower upower; // before recd, which reads OnBattery at its start
+    startDaemon("pre_roll = 1\n");
+    ASSERT_TRUE(waitUntil(true, 3s)) << daemonLog();
+    EXPECT_EQ(preRollState(), "kept");
+
+    upower.setOnBattery(true);
+    ASSERT_TRUE(waitUntil(false, 3s)) << "closed on battery\n" << daemonLog();
+    EXPECT_EQ(preRollState(), "paused");
+    EXPECT_NE(recctl({"status"}).out.find("pre-roll:   paused on battery"), std::string::npos);
+    // A take still works, without pre-roll.
+    ASSERT_EQ(recctl({"start", "unplugged.wav"}).exitCode, 0);
+    EXPECT_EQ(nlohmann::json::parse(recctl({"status", "--json"}).out)["pre_roll"], 0.0);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_NEAR(toneFrequency(readAudioFile(dir / "unplugged.wav").channel(0), 48000), 440.0, 2.0);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_FALSE(recdHoldsTheInput()) << "not kept again after the take while on battery";
+
+    upower.setOnBattery(false);
+    ASSERT_TRUE(waitUntil(true, 3s)) << "kept again on mains power\n" << daemonLog();
+    EXPECT_EQ(preRollState(), "kept");
+
+    // pre_roll_on_battery = true: kept whatever the power source.
+    ASSERT_EQ(daemon->stop(SIGTERM, 5s), 0);
+    startDaemon("pre_roll = 1\npre_roll_on_battery = true\n");
+    upower.setOnBattery(true);
+    ASSERT_TRUE(waitUntil(true, 3s)) << daemonLog();
+    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(recdHoldsTheInput());
+    EXPECT_EQ(preRollState(), "kept");
+}
+
+// A Bluetooth headset. None can be paired here (no adapter), so a source that
+// says what BlueZ's do stands in: BlueZ's name, device.bus "bluetooth", fed the
+// rig's tone (module-remap-source of the rig's microphone), as the default
+// input.
+namespace {
+
+class StandInHeadset {
+public:
+    StandInHeadset()
+    {
+        const auto loaded = run({"pactl", "load-module", "module-remap-source", "master=recd_mic.monitor",
+                                 "source_name=bluez_input.00_11_22_33_44_55.0",
+                                 "source_properties=device.bus=bluetooth device.description=Stand-in-Headset"});
+        module_ = loaded.out.substr(0, loaded.out.find('\n'));
+        waitFor([] { return run({"pactl", "list", "short", "sources"}).out.find("bluez_input") != std::string::npos; },
+                5s);
+        run({"pactl", "set-default-source", "bluez_input.00_11_22_33_44_55.0"});
+    }
+    ~StandInHeadset()
+    {
+        run({"pactl", "set-default-source", "recd_mic.monitor"});
+        run({"pactl", "unload-module", module_});
+    }
+    bool loaded() const { return !module_.empty(); }
+
+private:
+    std::string module_;
+};
+
+} // namespace
+
+TEST_F(BatteryTest, ABluetoothHeadsetIsNotHeldInItsCallProfileWhileIdle)
+{
+    StandInHeadset headset;
+    ASSERT_TRUE(headset.loaded());
+    startDaemon("pre_roll = 1\n");
+    ASSERT_TRUE(waitFor([&] { return preRollState() == "bluetooth"; }, 5s)) << daemonLog();
+    EXPECT_FALSE(recdHoldsTheInput());
+    EXPECT_NE(daemonLog().find("not keeping 'Stand-in-Headset' open: it is a Bluetooth headset"), std::string::npos)
+        << daemonLog();
+    EXPECT_NE(recctl({"status"}).out.find("Bluetooth headset"), std::string::npos);
+    // A take records from it as from any input.
+    ASSERT_EQ(recctl({"start", "headset.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(400ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_NEAR(toneFrequency(readAudioFile(dir / "headset.wav").channel(0), 48000), 440.0, 2.0);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_FALSE(recdHoldsTheInput()) << "not kept after the take either";
+
+    // Asked for: kept.
+    ASSERT_EQ(daemon->stop(SIGTERM, 5s), 0);
+    startDaemon("pre_roll = 1\npre_roll_bluetooth = true\n");
+    ASSERT_TRUE(waitUntil(true, 3s)) << daemonLog();
+    EXPECT_EQ(preRollState(), "kept");
 }

@@ -42,7 +42,13 @@ void DaemonTest::startDaemon(const std::string& extraConfig)
     std::ofstream(configPath()) << "directory = \"" << (dir / "rec").string() << "\"\n" << extraConfig;
     daemon = std::make_unique<Child>(std::vector<std::string>{recdBinary(), "--config", configPath().string(),
                                                               "--log-level", "debug"},
-                                     std::map<std::string, std::string>{{"XDG_STATE_HOME", (dir / "state").string()}},
+                                     std::map<std::string, std::string>{
+                                         {"XDG_STATE_HOME", (dir / "state").string()},
+                                         // The rig's bus as recd's system bus too: the tests never
+                                         // reach the machine's, and stand-ins (UPower) live there.
+                                         {"DBUS_SYSTEM_BUS_ADDRESS", std::getenv("DBUS_SESSION_BUS_ADDRESS")
+                                                                         ? std::getenv("DBUS_SESSION_BUS_ADDRESS")
+                                                                         : ""}},
                                      (dir / "recd.log").string());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
