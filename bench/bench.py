@@ -486,6 +486,8 @@ if __name__ == "__main__":
               f"{os.uname().sysname} {os.uname().release}; {'long' if LONG else 'quick'} mode"
     table = measure()
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"{SERVER}.json"), "w") as f:
+    # A partial run (--only) never replaces a full one.
+    name = f"{SERVER}.json" if ONLY is None else f"{SERVER}-only-{'-'.join(ONLY)}{'-long' if LONG else ''}.json"
+    with open(os.path.join(RESULTS, name), "w") as f:
         json.dump({"machine": machine, "server": SERVER, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
                    "rows": table.rows, "threads": table.threads}, f, indent=2)

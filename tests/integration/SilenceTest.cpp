@@ -132,7 +132,10 @@ TEST_F(DaemonTest, StartOnSoundWaitsArmedAndBeginsAtTheFirstSound)
     // The file begins with the tone (within its first 10 ms block) and holds it all.
     const std::vector<float> head(x.begin(), x.begin() + a.rate / 50);
     EXPECT_GT(peakDbfs(head), -7.0) << "no silence before the sound";
-    EXPECT_NEAR(a.duration(), 1.0 + 0.3, 0.12);
+    // The tone, then the 300 ms before the stop, timed from pacat's exit. On
+    // PipeWire pacat plays with a 200 ms buffer, and its exit can come before
+    // the tail has reached the monitor (the file was 1.44 s once there).
+    EXPECT_NEAR(a.duration(), 1.0 + 0.3, rigRunsPipeWire() ? 0.2 : 0.12);
     const std::vector<float> body(x.begin() + a.rate / 10, x.begin() + a.rate * 9 / 10);
     EXPECT_NEAR(toneFrequency(body, a.rate), 440.0, 2.0);
     const auto bext = readBroadcastInfo(file);
