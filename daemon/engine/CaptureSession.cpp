@@ -282,10 +282,9 @@ void CaptureSession::endBySelf(StopReason reason, std::string message)
 
 std::uint64_t CaptureSession::wallTimeOf(std::uint64_t frame) const
 {
-    const CaptureProgress progress = stream_->progress();
-    const std::int64_t sinceNs = (static_cast<std::int64_t>(progress.framesPushed) - static_cast<std::int64_t>(frame)) *
-                                 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
-    return static_cast<std::uint64_t>((realtimeNs() - (monotonicNs() - progress.lastBufferNs) - sinceNs) / 1000);
+    // By the stream's clock, as starts and stops are placed: the wall clock now,
+    // less how long ago (CLOCK_MONOTONIC) that frame was captured.
+    return static_cast<std::uint64_t>((realtimeNs() - (monotonicNs() - stream_->timeOf(frame))) / 1000);
 }
 
 FileSpec CaptureSession::fileSpec(const std::filesystem::path& path, std::uint64_t fileFrame) const

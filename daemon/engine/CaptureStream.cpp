@@ -395,6 +395,14 @@ std::uint64_t CaptureStream::positionAt(std::int64_t ns) const noexcept
     return static_cast<std::uint64_t>(std::clamp<std::int64_t>(position, 0, most));
 }
 
+std::int64_t CaptureStream::timeOf(std::uint64_t position) const noexcept
+{
+    const CaptureProgress p = progress();
+    const auto clockFrame = static_cast<double>(position) + static_cast<double>(p.clockFrames) -
+                            static_cast<double>(p.framesPushed);
+    return p.anchorNs + static_cast<std::int64_t>(clockFrame * 1e9 / core_->format.rate);
+}
+
 std::uint64_t CaptureStream::positionNow() const noexcept
 {
     return positionAt(monotonicNs());

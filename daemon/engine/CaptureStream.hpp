@@ -74,6 +74,9 @@ public:
     // frames that have reached the device since and are on their way.
     std::uint64_t positionAt(std::int64_t ns) const noexcept;
     std::uint64_t positionNow() const noexcept;
+    // The other way round: when (CLOCK_MONOTONIC ns) the frame at this position
+    // was captured, by the same clock.
+    std::int64_t timeOf(std::uint64_t position) const noexcept;
 
     unsigned bufferFrames() const noexcept;
     const CaptureFormat& format() const noexcept;
