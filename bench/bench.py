@@ -35,6 +35,7 @@ ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--
 RATE = 48000
 FORMAT = ["--rate", str(RATE), "--channels", "2", "--format", "s16"]
 RECORD_SECONDS = 60
+NATIVE = 'audio_api = "pulse-native"\n'
 TOOLS = ["arecord", "parecord"] + (["pw-record"] if PIPEWIRE else [])
 
 
@@ -224,11 +225,11 @@ class Table:
                           "target": target, "met": met})
 
 
-def recording(work, t):
+def recording(work, t, label="", config=""):
     """CPU and wake-ups while recording, recd and every reference tool on the
     same source at once, over the same minute; on PipeWire, the graph's quantum
     with no recorder, with recd alone, and with all of them."""
-    with daemon_with("", work, "defaults") as pid:
+    with daemon_with(config, work, "defaults") as pid:
         if PIPEWIRE:
             idle_q = graph_quantum()
             recctl("start", os.path.join(work, "alone.wav"), *FORMAT)
@@ -266,36 +267,37 @@ def recording(work, t):
     tools_cpu = {n: figures[n][0] for n in TOOLS}
     tools_wake = {n: figures[n][1] for n in TOOLS}
     recd_cpu, recd_wake, per = figures["recd"]
-    t.row("CPU seconds per recorded hour", "s", recd_cpu, tools_cpu, recd_cpu / tools_cpu["arecord"],
+    t.row(f"{label}CPU seconds per recorded hour", "s", recd_cpu, tools_cpu, recd_cpu / tools_cpu["arecord"],
           "<= 0.8x arecord", recd_cpu <= 0.8 * tools_cpu["arecord"])
-    t.row("wake-ups per second while recording", "/s", recd_wake, tools_wake, recd_wake / tools_wake["arecord"],
+    t.row(f"{label}wake-ups per second while recording", "/s", recd_wake, tools_wake, recd_wake / tools_wake["arecord"],
           "<= 1.0x arecord", recd_wake <= tools_wake["arecord"])
-    t.threads["recording"] = {n: {"cpu_s_per_hour": c * 3600 / window, "wakeups_per_s": w}
+    t.threads[f"{label}recording"] = {n: {"cpu_s_per_hour": c * 3600 / window, "wakeups_per_s": w}
                               for n, (c, w) in sorted(per.items())}
     t.threads["recording, arecord"] = {n: {"cpu_s_per_hour": c * 3600 / window, "wakeups_per_s": w}
                                        for n, (c, w) in sorted(figures["arecord"][2].items())}
     if PIPEWIRE:
-        t.row("graph quantum: no recorder / recd alone / all recording", "frames",
+        t.row(f"{label}graph quantum: no recorder / recd alone / all recording", "frames",
               f"{idle_q} / {alone_q} / {all_q}", target="recd alone = no recorder", met=alone_q == idle_q)
-        t.row("node.latency asked for", "", latency,
+        t.row(f"{label}node.latency asked for", "", latency,
               {n: latencies.get(n) for n in TOOLS}, target=">= 1024/48000",
               met=latency is not None and int(latency.split("/")[0]) >= 1024)
-    t.arecord_recording = (tools_cpu["arecord"], tools_wake["arecord"])
+    if not label:
+        t.arecord_recording = (tools_cpu["arecord"], tools_wake["arecord"])
 
 
-def pre_roll_idle(work, t):
+def pre_roll_idle(work, t, label="", config=""):
     """pre_roll = 2, no take: what keeping the input open costs, all day."""
-    with daemon_with("pre_roll = 2\n", work, "pre-roll") as pid:
+    with daemon_with("pre_roll = 2\n" + config, work, "pre-roll") as pid:
         time.sleep(4)  # opened and filled
         c = cost(pid, 60)
     cpu_h = c["cpu"] * 60
     ref = getattr(t, "arecord_recording", None)
-    t.row("pre_roll 2, idle: CPU seconds per hour", "s", cpu_h, {"arecord": ref[0]} if ref else None,
+    t.row(f"{label}pre_roll 2, idle: CPU seconds per hour", "s", cpu_h, {"arecord": ref[0]} if ref else None,
           cpu_h / ref[0] if ref else None, "<= arecord recording", ref is not None and cpu_h <= ref[0])
-    t.row("pre_roll 2, idle: wake-ups per second", "/s", c["wakeups"], {"arecord": ref[1]} if ref else None,
+    t.row(f"{label}pre_roll 2, idle: wake-ups per second", "/s", c["wakeups"], {"arecord": ref[1]} if ref else None,
           c["wakeups"] / ref[1] if ref else None, "<= arecord recording, <= 30",
           ref is not None and c["wakeups"] <= min(30, ref[1]))
-    t.threads["pre_roll idle"] = {n: {"cpu_s_per_hour": cc * 60, "wakeups_per_s": w}
+    t.threads[f"{label}pre_roll idle"] = {n: {"cpu_s_per_hour": cc * 60, "wakeups_per_s": w}
                                   for n, (cc, w) in sorted(c["threads"].items())}
 
 
@@ -416,7 +418,11 @@ def measure():
     groups = [("record", recording), ("preroll", pre_roll_idle),
               ("latency", command_latency),
               ("latency", lambda w, tt: command_latency(w, tt, "pre_roll 2: ", "pre_roll = 2\n")),
-              ("align", alignment), ("stopat", stop_at), ("cold", cold_start), ("rss", memory)]
+              ("align", alignment), ("stopat", stop_at), ("cold", cold_start), ("rss", memory),
+              # recd's own libpulse input, beside RtAudio's (audio_api, PulseInput.hpp)
+              ("native", lambda w, tt: recording(w, tt, "pulse-native: ", NATIVE)),
+              ("native", lambda w, tt: pre_roll_idle(w, tt, "pulse-native: ", NATIVE)),
+              ("native", lambda w, tt: command_latency(w, tt, "pulse-native: ", NATIVE))]
     try:
         for group, run in groups:
             if wanted(group):

@@ -176,7 +176,7 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
     if (auto v = r.string("audio_api")) {
         auto api = parseAudioApi(*v);
         if (!api)
-            r.fail("audio_api", fmt::format("'{}' is not pulse or alsa", *v));
+            r.fail("audio_api", fmt::format("'{}' is not pulse, pulse-native or alsa", *v));
         config.engine.api = *api;
     }
     if (auto v = r.integer("buffer_frames", 32, 16384))

@@ -15,12 +15,19 @@ std::optional<AudioApi> parseAudioApi(std::string_view name)
         return AudioApi::Pulse;
     if (name == "alsa")
         return AudioApi::Alsa;
+    if (name == "pulse-native")
+        return AudioApi::PulseNative;
     return std::nullopt;
 }
 
 std::string_view audioApiName(AudioApi api)
 {
-    return api == AudioApi::Pulse ? "pulse" : "alsa";
+    switch (api) {
+    case AudioApi::Pulse: return "pulse";
+    case AudioApi::Alsa: return "alsa";
+    case AudioApi::PulseNative: return "pulse-native";
+    }
+    return "pulse";
 }
 
 AudioApi AudioSystem::defaultApi()
@@ -56,7 +63,8 @@ std::vector<DeviceInfo> AudioSystem::devices() const
     } catch (const RtAudioError& e) {
         throw DeviceNotFound(fmt::format("cannot list {} audio devices: {}", audioApiName(api_), e.getMessage()));
     }
-    assignDeviceIds(out, audioApiName(api_));
+    // The native input lists and names PulseAudio's devices as RtAudio's does.
+    assignDeviceIds(out, audioApiName(api_ == AudioApi::PulseNative ? AudioApi::Pulse : api_));
     return out;
 }
 

@@ -11,7 +11,9 @@ namespace recd {
 // Which of RtAudio's Linux back ends carries the audio. See README "Audio API"
 // for what was measured: both deliver every frame once the stream runs; PulseAudio
 // (also served by PipeWire) names real sources, where ALSA offers one "default".
-enum class AudioApi { Pulse, Alsa };
+// PulseNative: recd's own libpulse input (PulseInput.hpp) instead of RtAudio's,
+// with the same devices as Pulse.
+enum class AudioApi { Pulse, Alsa, PulseNative };
 
 std::optional<AudioApi> parseAudioApi(std::string_view name);
 std::string_view audioApiName(AudioApi api);

@@ -3,6 +3,8 @@
 #include "AudioPacing.hpp"
 #include "Errors.hpp"
 #include "Log.hpp"
+#include "PulseInput.hpp"
+#include "PulseSources.hpp"
 #include "RtAudioApi.hpp"
 #include "ThreadName.hpp"
 
@@ -64,13 +66,18 @@ struct CaptureStream::Core {
 
     static int onAudio(void* output, void* input, unsigned frames, double streamTime, unsigned status,
                        void* self) noexcept;
+    static void onPulseData(const void* data, unsigned frames, void* self) noexcept
+    {
+        onAudio(nullptr, const_cast<void*>(data), frames, 0, 0, self);
+    }
     void publish(std::uint64_t pushed, std::uint64_t frames, std::int64_t nowNs, bool afterGap) noexcept;
 
     CaptureFormat format;
     unsigned bufferFrames;
     std::uint64_t inFlightFrames = 0; // the most that can be on its way from the device: see the constructor
     RingBuffer ring;
-    std::unique_ptr<RtAudio> audio;
+    std::unique_ptr<RtAudio> audio;     // RtAudio's input, or
+    std::unique_ptr<PulseInput> pulse;  // recd's own (audio_api pulse-native)
     std::size_t errorsAtOpen = 0;
     bool sawFirstCallback = false; // touched only by the callback
     bool sawSound = false;               // likewise: a buffer that was not all zeros has arrived
@@ -104,27 +111,50 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
                              unsigned bufferFrames, std::size_t ringFrames)
     : core_(new Core(format, bufferFrames, ringFrames))
 {
-    try {
-        core_->audio = std::make_unique<RtAudio>(toRtAudioApi(api));
-        core_->audio->showWarnings(false);
-        RtAudio::StreamParameters params;
-        params.deviceId = device.index;
-        params.nChannels = format.channels;
-        RtAudio::StreamOptions options;
-        options.streamName = "recd";
-        core_->errorsAtOpen = streamErrors.load();
-        core_->audio->openStream(nullptr, &params, rtFormat(format.sampleFormat), format.rate, &core_->bufferFrames,
-                                 &Core::onAudio, core_, &options, &onStreamError);
-        // Two deliveries at most. The server hands audio over every
-        // deliveryInterval() (or every buffer), and the buffers of one delivery
-        // arrive together, so with small buffers the frames in flight between
-        // deliveries are many buffers' worth.
-        const auto deliveryFrames = static_cast<std::uint64_t>(deliveryInterval().count()) * format.rate / 1000;
-        core_->inFlightFrames = 2 * std::max<std::uint64_t>(core_->bufferFrames, deliveryFrames);
-    } catch (const RtAudioError& e) {
-        delete core_;
-        throw DeviceLost(fmt::format("cannot open input device '{}' at {} Hz, {} channels: {}", device.name,
-                                     format.rate, format.channels, e.getMessage()));
+    core_->errorsAtOpen = streamErrors.load(); // RtAudio's, counted globally: see onStreamError
+    if (api == AudioApi::PulseNative) {
+        // The default input by no name, so that the server's own choice is what
+        // is recorded; any other by the source's name, which the server is asked.
+        std::string source;
+        if (!device.isDefault) {
+            const auto found = findPulseSource(device.name);
+            if (!found) {
+                delete core_;
+                throw DeviceLost(fmt::format("the sound server has no input '{}' (any more)", device.name));
+            }
+            source = found->name;
+        }
+        try {
+            core_->pulse = std::make_unique<PulseInput>(source, format.rate, format.channels, format.sampleFormat,
+                                                        bufferFrames, &Core::onPulseData, core_, core_->failed);
+        } catch (...) {
+            delete core_;
+            throw;
+        }
+        core_->inFlightFrames = 2ULL * bufferFrames;
+    } else {
+        try {
+            core_->audio = std::make_unique<RtAudio>(toRtAudioApi(api));
+            core_->audio->showWarnings(false);
+            RtAudio::StreamParameters params;
+            params.deviceId = device.index;
+            params.nChannels = format.channels;
+            RtAudio::StreamOptions options;
+            options.streamName = "recd";
+            core_->audio->openStream(nullptr, &params, rtFormat(format.sampleFormat), format.rate,
+                                     &core_->bufferFrames, &Core::onAudio, core_, &options, &onStreamError);
+            // Two deliveries at most. The server hands audio over every
+            // deliveryInterval() (or every buffer), and the buffers of one
+            // delivery arrive together, so with small buffers the frames in
+            // flight between deliveries are many buffers' worth.
+            const auto deliveryFrames =
+                static_cast<std::uint64_t>(deliveryInterval().count()) * format.rate / 1000;
+            core_->inFlightFrames = 2 * std::max<std::uint64_t>(core_->bufferFrames, deliveryFrames);
+        } catch (const RtAudioError& e) {
+            delete core_;
+            throw DeviceLost(fmt::format("cannot open input device '{}' at {} Hz, {} channels: {}", device.name,
+                                         format.rate, format.channels, e.getMessage()));
+        }
     }
     log().debug("opened '{}' ({}): {} Hz, {} ch, {} frames per buffer, delivered every {} ms", device.name,
                 audioApiName(api), format.rate, format.channels, core_->bufferFrames, deliveryInterval().count());
@@ -139,6 +169,10 @@ CaptureStream::~CaptureStream()
 
 void CaptureStream::start()
 {
+    if (core_->pulse) {
+        core_->pulse->start();
+        return;
+    }
     try {
         core_->audio->startStream();
     } catch (const RtAudioError& e) {
@@ -149,16 +183,20 @@ void CaptureStream::start()
 void CaptureStream::stop() noexcept
 {
     Core* core = core_;
-    if (!core->audio || core->abandoned.load())
+    if ((!core->audio && !core->pulse) || core->abandoned.load())
         return;
     auto closed = std::make_shared<std::promise<void>>();
     auto done = closed->get_future();
     std::thread closer([core, closed] {
         try {
-            if (core->audio->isStreamRunning())
-                core->audio->abortStream();
-            if (core->audio->isStreamOpen())
-                core->audio->closeStream();
+            if (core->pulse) {
+                core->pulse->stop();
+            } else {
+                if (core->audio->isStreamRunning())
+                    core->audio->abortStream();
+                if (core->audio->isStreamOpen())
+                    core->audio->closeStream();
+            }
         } catch (const RtAudioError& e) {
             log().warn("closing the input stream: {}", e.getMessage());
         }
@@ -167,6 +205,7 @@ void CaptureStream::stop() noexcept
     if (done.wait_for(std::chrono::milliseconds(500)) == std::future_status::ready) {
         closer.join();
         core->audio.reset();
+        core->pulse.reset();
         return;
     }
     core->abandoned.store(true);

@@ -9,7 +9,7 @@ namespace recd {
 
 inline RtAudio::Api toRtAudioApi(AudioApi api)
 {
-    return api == AudioApi::Pulse ? RtAudio::LINUX_PULSE : RtAudio::LINUX_ALSA;
+    return api == AudioApi::Alsa ? RtAudio::LINUX_ALSA : RtAudio::LINUX_PULSE; // PulseNative lists devices here too
 }
 
 } // namespace recd

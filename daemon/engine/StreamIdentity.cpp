@@ -6,7 +6,7 @@ namespace recd {
 
 void nameStreams(AudioApi api)
 {
-    if (api == AudioApi::Pulse)
+    if (api != AudioApi::Alsa)
         setOwnVariable("PULSE_PROP_OVERRIDE", streamProperties);
 }
 

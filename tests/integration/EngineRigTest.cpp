@@ -13,6 +13,7 @@
 #include <sndfile.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -242,8 +243,12 @@ INSTANTIATE_TEST_SUITE_P(
         return n;
     });
 
-INSTANTIATE_TEST_SUITE_P(BothApis, EngineRig, ::testing::Values(AudioApi::Pulse, AudioApi::Alsa),
-                         [](const auto& info) { return std::string(audioApiName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(BothApis, EngineRig, ::testing::Values(AudioApi::Pulse, AudioApi::Alsa, AudioApi::PulseNative),
+                         [](const auto& info) {
+                             std::string name(audioApiName(info.param));
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
 
 // On a rig playing the sample-counter signal (tests/rig --signal counter), every
 // frame carries its own index, so frames lost or doubled are counted exactly.

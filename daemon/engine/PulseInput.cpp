@@ -1,0 +1,146 @@
+#include "PulseInput.hpp"
+
+#include "Errors.hpp"
+#include "Log.hpp"
+
+#include <pulse/pulseaudio.h>
+
+#include <fmt/format.h>
+
+namespace recd {
+
+namespace {
+
+pa_sample_format_t pulseFormat(SampleFormat f)
+{
+    switch (f) {
+    case SampleFormat::S16: return PA_SAMPLE_S16LE;
+    case SampleFormat::S24: // captured in 32-bit words, as with RtAudio
+    case SampleFormat::S32: return PA_SAMPLE_S32LE;
+    case SampleFormat::F32: return PA_SAMPLE_FLOAT32LE;
+    }
+    return PA_SAMPLE_S16LE;
+}
+
+} // namespace
+
+PulseInput::PulseInput(const std::string& source, unsigned rate, unsigned channels, SampleFormat format,
+                       unsigned fragmentFrames, OnData onData, void* user, std::atomic<bool>& failed)
+    : frameBytes_(channels * captureBytesPerSample(format)), onData_(onData), user_(user), failed_(failed)
+{
+    loop_ = pa_threaded_mainloop_new();
+    context_ = loop_ ? pa_context_new(pa_threaded_mainloop_get_api(loop_), "recd") : nullptr;
+    if (!context_) {
+        stop();
+        throw DeviceLost("cannot set up libpulse");
+    }
+    pa_context_set_state_callback(context_, &onContextState, this);
+    pa_threaded_mainloop_lock(loop_);
+    const auto fail = [&](const std::string& what) {
+        const std::string reason = pa_strerror(pa_context_errno(context_));
+        pa_threaded_mainloop_unlock(loop_);
+        stop();
+        throw DeviceLost(fmt::format("{}: {}", what, reason));
+    };
+    if (pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr) < 0 ||
+        pa_threaded_mainloop_start(loop_) < 0)
+        fail("cannot connect to the sound server");
+    while (pa_context_get_state(context_) != PA_CONTEXT_READY) {
+        if (!PA_CONTEXT_IS_GOOD(pa_context_get_state(context_)))
+            fail("cannot connect to the sound server");
+        pa_threaded_mainloop_wait(loop_);
+    }
+    const pa_sample_spec spec{pulseFormat(format), rate, static_cast<std::uint8_t>(channels)};
+    stream_ = pa_stream_new(context_, "recd", &spec, nullptr);
+    if (!stream_)
+        fail("cannot create a record stream");
+    pa_stream_set_state_callback(stream_, &onStreamState, this);
+    pa_stream_set_read_callback(stream_, &onRead, this);
+    // The fragment is the latency asked of the server, as RtAudio's buffer is
+    // (AudioPacing.hpp): the graph's period is left as it is.
+    pa_buffer_attr attr{};
+    attr.maxlength = static_cast<std::uint32_t>(-1);
+    attr.tlength = attr.prebuf = attr.minreq = static_cast<std::uint32_t>(-1);
+    attr.fragsize = static_cast<std::uint32_t>(fragmentFrames * frameBytes_);
+    const auto flags =
+        static_cast<pa_stream_flags_t>(PA_STREAM_ADJUST_LATENCY | PA_STREAM_START_CORKED | PA_STREAM_AUTO_TIMING_UPDATE);
+    if (pa_stream_connect_record(stream_, source.empty() ? nullptr : source.c_str(), &attr, flags) < 0)
+        fail(fmt::format("cannot record from '{}'", source.empty() ? "the default input" : source));
+    while (pa_stream_get_state(stream_) != PA_STREAM_READY) {
+        if (!PA_STREAM_IS_GOOD(pa_stream_get_state(stream_)))
+            fail(fmt::format("cannot record from '{}'", source.empty() ? "the default input" : source));
+        pa_threaded_mainloop_wait(loop_);
+    }
+    ready_ = true;
+    pa_threaded_mainloop_unlock(loop_);
+}
+
+PulseInput::~PulseInput() { stop(); }
+
+void PulseInput::start()
+{
+    pa_threaded_mainloop_lock(loop_);
+    if (pa_operation* op = pa_stream_cork(stream_, 0, nullptr, nullptr))
+        pa_operation_unref(op);
+    pa_threaded_mainloop_unlock(loop_);
+}
+
+void PulseInput::stop() noexcept
+{
+    if (loop_) {
+        pa_threaded_mainloop_lock(loop_);
+        ready_ = false;
+        if (stream_) {
+            pa_stream_set_read_callback(stream_, nullptr, nullptr);
+            pa_stream_set_state_callback(stream_, nullptr, nullptr);
+            pa_stream_disconnect(stream_);
+            pa_stream_unref(stream_);
+            stream_ = nullptr;
+        }
+        if (context_) {
+            pa_context_set_state_callback(context_, nullptr, nullptr);
+            pa_context_disconnect(context_);
+            pa_context_unref(context_);
+            context_ = nullptr;
+        }
+        pa_threaded_mainloop_unlock(loop_);
+        pa_threaded_mainloop_stop(loop_);
+        pa_threaded_mainloop_free(loop_);
+        loop_ = nullptr;
+    }
+}
+
+// The real-time path: on the mainloop thread, with its lock held by libpulse.
+// Each peek is a chunk the server sent, in memory libpulse already holds;
+// onData copies it into the ring without locking or allocating.
+void PulseInput::onRead(pa_stream* stream, std::size_t, void* self) noexcept
+{
+    auto& in = *static_cast<PulseInput*>(self);
+    const void* data = nullptr;
+    std::size_t bytes = 0;
+    while (pa_stream_peek(stream, &data, &bytes) == 0 && bytes > 0) {
+        // A hole (data null) is audio the server lost: left out, as a gap; the
+        // stream's clock sees the time it took.
+        if (data)
+            in.onData_(data, static_cast<unsigned>(bytes / in.frameBytes_), in.user_);
+        pa_stream_drop(stream);
+    }
+}
+
+void PulseInput::onStreamState(pa_stream* stream, void* self) noexcept
+{
+    auto& in = *static_cast<PulseInput*>(self);
+    if (in.ready_ && !PA_STREAM_IS_GOOD(pa_stream_get_state(stream)))
+        in.failed_.store(true, std::memory_order_relaxed);
+    pa_threaded_mainloop_signal(in.loop_, 0);
+}
+
+void PulseInput::onContextState(pa_context* context, void* self) noexcept
+{
+    auto& in = *static_cast<PulseInput*>(self);
+    if (in.ready_ && !PA_CONTEXT_IS_GOOD(pa_context_get_state(context)))
+        in.failed_.store(true, std::memory_order_relaxed);
+    pa_threaded_mainloop_signal(in.loop_, 0);
+}
+
+} // namespace recd

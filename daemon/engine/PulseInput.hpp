@@ -1,0 +1,54 @@
+#pragma once
+// recd's own PulseAudio input (audio_api = "pulse-native"), through libpulse's
+// asynchronous API, for what RtAudio's pa_simple cannot do: RtAudio's reading
+// thread and libpulse's mainloop each wake for every packet the server sends
+// (the server sends a fragment in halves), where this reads a whole fragment
+// per wake-up, in the mainloop thread, with no second thread.
+
+#include "SampleFormat.hpp"
+
+#include <atomic>
+#include <string>
+
+struct pa_threaded_mainloop;
+struct pa_context;
+struct pa_stream;
+
+namespace recd {
+
+class PulseInput {
+public:
+    // Called on libpulse's mainloop thread, the real-time path, with each chunk
+    // of audio as it arrives: it must not block, lock or allocate.
+    using OnData = void (*)(const void* data, unsigned frames, void* user) noexcept;
+
+    // Connects a record stream to `source` (empty: the server's default input),
+    // corked until start(), asking for a fragment of `fragmentFrames`. Throws
+    // DeviceLost, with the server's reason, if that cannot be done. `failed` is
+    // set when the stream dies afterwards (the server went away, the source was
+    // removed).
+    PulseInput(const std::string& source, unsigned rate, unsigned channels, SampleFormat format,
+               unsigned fragmentFrames, OnData onData, void* user, std::atomic<bool>& failed);
+    ~PulseInput();
+    PulseInput(const PulseInput&) = delete;
+    PulseInput& operator=(const PulseInput&) = delete;
+
+    void start();
+    void stop() noexcept;
+
+private:
+    static void onRead(pa_stream* stream, std::size_t bytes, void* self) noexcept;
+    static void onStreamState(pa_stream* stream, void* self) noexcept;
+    static void onContextState(pa_context* context, void* self) noexcept;
+
+    pa_threaded_mainloop* loop_ = nullptr;
+    pa_context* context_ = nullptr;
+    pa_stream* stream_ = nullptr;
+    std::size_t frameBytes_;
+    OnData onData_;
+    void* user_;
+    std::atomic<bool>& failed_;
+    bool ready_ = false; // under the mainloop lock
+};
+
+} // namespace recd
