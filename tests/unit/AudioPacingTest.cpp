@@ -40,6 +40,14 @@ TEST(AudioPacing, AKeptInputRunsAtATenthOfASecondOrItsBufferIfLarger)
     EXPECT_EQ(standbyBufferFrames(16384, 48000), 16384u);
 }
 
+TEST(AudioPacing, TheApisAreNamedAsTheConfigNamesThem)
+{
+    for (const auto api : {AudioApi::Pulse, AudioApi::Alsa, AudioApi::PulseNative})
+        EXPECT_EQ(parseAudioApi(audioApiName(api)), api);
+    EXPECT_EQ(parseAudioApi("pulse-native"), AudioApi::PulseNative);
+    EXPECT_FALSE(parseAudioApi("jack"));
+}
+
 TEST(AudioPacing, RecdSetsNoLatencyOfItsOwn)
 {
     ::unsetenv(variable());
