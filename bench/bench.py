@@ -65,18 +65,29 @@ def threads(pid):
     return out
 
 
-def cost(pid, seconds):
-    """CPU seconds and wake-ups per second of a process over `seconds`, in total
-    and per thread name (threads that live through the window)."""
-    before = threads(pid)
-    time.sleep(seconds)
-    after = threads(pid)
+def difference(before, after, seconds):
+    """CPU seconds and wake-ups per second between two threads() snapshots taken
+    `seconds` apart, in total and per thread name (threads that lived through
+    the window)."""
     per = {}
     for tid, (name, cpu, sw) in after.items():
         if tid in before:
             c, w = per.get(name, (0.0, 0.0))
             per[name] = (c + cpu - before[tid][1], w + (sw - before[tid][2]) / seconds)
     return {"cpu": sum(c for c, _ in per.values()), "wakeups": sum(w for _, w in per.values()), "threads": per}
+
+
+def cost(pid, seconds):
+    """difference() of a process over the next `seconds`."""
+    before = threads(pid)
+    time.sleep(seconds)
+    return difference(before, threads(pid), seconds)
+
+
+def thread_table(c, seconds):
+    """A cost's threads as the report shows them: CPU per hour, wake-ups per second."""
+    return {n: {"cpu_s_per_hour": cpu * 3600 / seconds, "wakeups_per_s": w}
+            for n, (cpu, w) in sorted(c["threads"].items())}
 
 
 def rss_kib(pid):
@@ -252,29 +263,16 @@ def recording(work, t, label="", config=""):
         recctl("stop")
         stop_tools(procs)
 
-    def summed(name):
-        cpu = wake = 0.0
-        per = {}
-        for tid, (tname, c, w) in after[name].items():
-            if tid in before[name]:
-                dc, dw = c - before[name][tid][1], (w - before[name][tid][2]) / window
-                cpu, wake = cpu + dc, wake + dw
-                pc, pw = per.get(tname, (0.0, 0.0))
-                per[tname] = (pc + dc, pw + dw)
-        return cpu * 3600 / window, wake, per
-
-    figures = {name: summed(name) for name in pids}
-    tools_cpu = {n: figures[n][0] for n in TOOLS}
-    tools_wake = {n: figures[n][1] for n in TOOLS}
-    recd_cpu, recd_wake, per = figures["recd"]
+    figures = {name: difference(before[name], after[name], window) for name in pids}
+    tools_cpu = {n: figures[n]["cpu"] * 3600 / window for n in TOOLS}
+    tools_wake = {n: figures[n]["wakeups"] for n in TOOLS}
+    recd_cpu, recd_wake = figures["recd"]["cpu"] * 3600 / window, figures["recd"]["wakeups"]
     t.row(f"{label}CPU seconds per recorded hour", "s", recd_cpu, tools_cpu, recd_cpu / tools_cpu["arecord"],
           "<= 0.8x arecord", recd_cpu <= 0.8 * tools_cpu["arecord"])
     t.row(f"{label}wake-ups per second while recording", "/s", recd_wake, tools_wake, recd_wake / tools_wake["arecord"],
           "<= 1.0x arecord", recd_wake <= tools_wake["arecord"])
-    t.threads[f"{label}recording"] = {n: {"cpu_s_per_hour": c * 3600 / window, "wakeups_per_s": w}
-                              for n, (c, w) in sorted(per.items())}
-    t.threads["recording, arecord"] = {n: {"cpu_s_per_hour": c * 3600 / window, "wakeups_per_s": w}
-                                       for n, (c, w) in sorted(figures["arecord"][2].items())}
+    t.threads[f"{label}recording"] = thread_table(figures["recd"], window)
+    t.threads["recording, arecord"] = thread_table(figures["arecord"], window)
     if PIPEWIRE:
         t.row(f"{label}graph quantum: no recorder / recd alone / all recording", "frames",
               f"{idle_q} / {alone_q} / {all_q}", target="recd alone = no recorder", met=alone_q == idle_q)
@@ -297,8 +295,7 @@ def pre_roll_idle(work, t, label="", config=""):
     t.row(f"{label}pre_roll 2, idle: wake-ups per second", "/s", c["wakeups"], {"arecord": ref[1]} if ref else None,
           c["wakeups"] / ref[1] if ref else None, "<= arecord recording, <= 30",
           ref is not None and c["wakeups"] <= min(30, ref[1]))
-    t.threads[f"{label}pre_roll idle"] = {n: {"cpu_s_per_hour": cc * 60, "wakeups_per_s": w}
-                                  for n, (cc, w) in sorted(c["threads"].items())}
+    t.threads[f"{label}pre_roll idle"] = thread_table(c, 60)
 
 
 def command_latency(work, t, label="", config=""):
@@ -341,40 +338,45 @@ def command_latency(work, t, label="", config=""):
               met=target is not None and extra <= target)
 
 
-def alignment(work, t):
-    """Press to first sample: |file duration - wall time from start returning to
-    stop being called|, p95 of 20 takes of 0.5-1.3 s."""
+def timed_takes(work, name, stop):
+    """20 takes of 0.5-1.3 s, each started with recctl and ended by stop(t0),
+    where t0 is when start returned; stop returns the moment the file should end
+    at. The errors |file duration - (that moment - t0)|, in ms."""
     errors = []
-    with daemon_with("", work, "align"):
+    with daemon_with("", work, name):
         for i in range(20):
-            path = os.path.join(work, f"align{i}.wav")
+            path = os.path.join(work, f"{name}{i}.wav")
             recctl("start", path, *FORMAT)
             t0 = time.monotonic()
             time.sleep(0.5 + (i % 5) * 0.2)
-            t1 = time.monotonic()
-            recctl("stop")
-            errors.append(abs(duration_of(path) - (t1 - t0)) * 1000)
+            end = stop()
+            errors.append(abs(duration_of(path) - (end - t0)) * 1000)
+    return errors
+
+
+def alignment(work, t):
+    """Press to first sample: the file against the wall time from start
+    returning to stop being called."""
+    def stop():
+        end = time.monotonic()
+        recctl("stop")
+        return end
+    errors = timed_takes(work, "align", stop)
     t.row("alignment, press to first sample: p95 of 20", "ms", pct(errors, 95), target="<= 10 ms",
           met=pct(errors, 95) <= 10)
 
 
 def stop_at(work, t):
     """StopRecordingAt: a client reports the press 30 ms after it happened (as
-    recctl, started by a key binding, does). The last frame against the press:
-    |file duration - (press - start returning)|, p95 of 20."""
-    errors = []
-    with daemon_with("", work, "stop-at"):
-        for i in range(20):
-            path = os.path.join(work, f"stopat{i}.wav")
-            recctl("start", path, *FORMAT)
-            t0 = time.monotonic()
-            time.sleep(0.5 + (i % 5) * 0.2)
-            press = time.monotonic()
-            time.sleep(0.03)
-            subprocess.run(["busctl", "--user", "call", "org.recd.Recorder1", "/org/recd/Recorder1",
-                            "org.recd.Recorder1", "StopRecordingAt", "t", str(int(press * 1e6))],
-                           capture_output=True, check=True)
-            errors.append(abs(duration_of(path) - (press - t0)) * 1000)
+    recctl, started by a key binding, does). The last frame against the press."""
+    def stop():
+        press = time.monotonic()
+        time.sleep(0.03)
+        subprocess.run(["busctl", "--user", "call", "org.recd.Recorder1", "/org/recd/Recorder1",
+                        "org.recd.Recorder1", "StopRecordingAt", "t", str(int(press * 1e6))],
+                       capture_output=True, check=True)
+        return press
+    errors = timed_takes(work, "stop-at", stop)
     t.row("StopRecordingAt, last frame against the press: p95 of 20", "ms", pct(errors, 95), target="<= 10 ms",
           met=pct(errors, 95) <= 10)
 

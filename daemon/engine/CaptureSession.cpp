@@ -267,9 +267,7 @@ bool CaptureSession::settleStart(bool now)
     if (!now && stream_->progress().framesPushed < settleFrames)
         return false;
     startFrame_ = stream_->positionAt(startNs_);
-    const std::uint64_t first = wallTimeOf(startFrame_);
-    firstSampleUsec_.store(first, std::memory_order_release);
-    writer_->stampFirstSample(first);
+    placeFirstSample(startFrame_);
     startNs_ = 0;
     return true;
 }
@@ -278,6 +276,13 @@ void CaptureSession::endBySelf(StopReason reason, std::string message)
 {
     endReason_ = reason;
     endMessage_ = std::move(message);
+}
+
+void CaptureSession::placeFirstSample(std::uint64_t frame)
+{
+    const std::uint64_t first = wallTimeOf(frame);
+    firstSampleUsec_.store(first, std::memory_order_release);
+    writer_->stampFirstSample(first);
 }
 
 std::uint64_t CaptureSession::wallTimeOf(std::uint64_t frame) const
@@ -333,9 +338,7 @@ void CaptureSession::begin(std::uint64_t soundAt, std::uint64_t base)
 {
     startFrame_ = std::max(base + ringTail_, soundAt - std::min(soundAt, plan_.preRollFrames));
     preRollFrames_ = soundAt - startFrame_;
-    const std::uint64_t first = wallTimeOf(startFrame_ - base);
-    firstSampleUsec_.store(first, std::memory_order_release);
-    writer_->stampFirstSample(first);
+    placeFirstSample(startFrame_ - base);
     state_.store(SessionState::Recording, std::memory_order_release);
     began_.store(true);
     log().info("'{}': sound above {:.0f} dBFS; recording begins{}", plan_.path.string(), plan_.silenceThresholdDbfs,
@@ -373,6 +376,11 @@ void CaptureSession::runWriter()
     // seconds for the next take); ringTail_ is where the ring's reader stands, in
     // the current stream's own frame numbers.
     std::uint64_t consumed = ringTail_;
+    // Frames that have arrived in the ring and that the writer has not reached.
+    const auto unreadFrames = [&]() -> std::uint64_t {
+        const std::size_t offset = (consumed - streamBase_.load() - ringTail_) * frameBytes;
+        return (ring->readable() - std::min(ring->readable(), offset)) / frameBytes;
+    };
     std::int64_t stopDeadline = 0;
     auto lastSync = std::chrono::steady_clock::now();
     const auto syncEvery = std::chrono::duration<double>(settings_.syncInterval);
@@ -424,9 +432,9 @@ void CaptureSession::runWriter()
                 // so that a stop placed at a moment just before it arrived
                 // (StopRecordingAt: the press, reported by a client that took a
                 // while to start) never finds those frames written already.
-                const std::size_t unread = ring->readable() - std::min(ring->readable(), offset);
-                const std::size_t held = holdBackFrames * frameBytes;
-                region = region.first(std::min(region.size(), unread - std::min(unread, held)));
+                const std::uint64_t unread = unreadFrames();
+                region = region.first(std::min<std::size_t>(region.size(),
+                                                            (unread - std::min(unread, holdBackFrames)) * frameBytes));
             }
             if (!region.empty()) {
                 const std::uint64_t frames = region.size() / frameBytes;
@@ -569,10 +577,8 @@ void CaptureSession::runWriter()
                 // The ring was empty just now but for the held-back audio:
                 // everything else that had arrived is written.
                 lastDrainNs_.store(monotonicNs(), std::memory_order_relaxed);
-                const std::size_t offset = (consumed - streamBase_.load() - ringTail_) * frameBytes;
                 const bool holding = !timeline.pending() && state_.load() == SessionState::Recording;
-                heldFrames_.store(holding ? (ring->readable() - std::min(ring->readable(), offset)) / frameBytes : 0,
-                                  std::memory_order_relaxed);
+                heldFrames_.store(holding ? unreadFrames() : 0, std::memory_order_relaxed);
                 if (drainsDone_ != drainTicket) {
                     drainsDone_ = drainTicket;
                     marksDone_.notify_all();

@@ -217,6 +217,9 @@ private:
     void startNextPart(std::uint64_t fileFrame);
     // The wall-clock time of capture frame `frame` of the current stream, in µs.
     std::uint64_t wallTimeOf(std::uint64_t frame) const;
+    // The file's first sample is the stream's `frame`: its wall-clock time for
+    // GetStatus and the file's time stamp (bext).
+    void placeFirstSample(std::uint64_t frame);
     // Gives the stream back to the pre-roll or closes it, and the lost ones too.
     void releaseStreams();
 
