@@ -34,9 +34,11 @@ AudioApi AudioSystem::defaultApi()
 {
     std::vector<RtAudio::Api> compiled;
     RtAudio::getCompiledApi(compiled);
+    // recd's own libpulse input where PulseAudio's devices can be listed (by
+    // RtAudio): it wakes half as often as RtAudio's (README, Audio API).
     for (auto a : compiled)
         if (a == RtAudio::LINUX_PULSE)
-            return AudioApi::Pulse;
+            return AudioApi::PulseNative;
     return AudioApi::Alsa;
 }
 

@@ -81,7 +81,11 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         // being captured now, as far back as the ring still holds.
         stream_ = std::move(input.stream);
         ringTail_ = input.readFrame;
-        const std::uint64_t now = stream_->positionNow();
+        // Frames already delivered were captured before now, though the clock,
+        // a mean over bursty deliveries, can put now a few ms behind the last
+        // burst: counted from there, a full ring would give a pre-roll short by
+        // those ms.
+        const std::uint64_t now = std::max(stream_->positionNow(), stream_->progress().framesPushed);
         startFrame_ = std::max(input.readFrame, now - std::min(now, plan.preRollFrames));
         preRollFrames_ = now - std::min(now, startFrame_.load());
     } else {

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 namespace recd {
 
 namespace {
@@ -26,32 +28,19 @@ pa_sample_format_t pulseFormat(SampleFormat f)
 
 PulseInput::PulseInput(const std::string& source, unsigned rate, unsigned channels, SampleFormat format,
                        unsigned fragmentFrames, OnData onData, void* user, std::atomic<bool>& failed)
-    : frameBytes_(channels * captureBytesPerSample(format)), onData_(onData), user_(user), failed_(failed)
+    : connection_(PulseConnection::get()), frameBytes_(channels * captureBytesPerSample(format)), onData_(onData),
+      user_(user), failed_(failed)
 {
-    loop_ = pa_threaded_mainloop_new();
-    context_ = loop_ ? pa_context_new(pa_threaded_mainloop_get_api(loop_), "recd") : nullptr;
-    if (!context_) {
-        stop();
-        throw DeviceLost("cannot set up libpulse");
-    }
-    pa_context_set_state_callback(context_, &onContextState, this);
-    pa_threaded_mainloop_lock(loop_);
+    const auto begun = std::chrono::steady_clock::now();
+    PulseConnection::Lock lock(*connection_);
     const auto fail = [&](const std::string& what) {
-        const std::string reason = pa_strerror(pa_context_errno(context_));
-        pa_threaded_mainloop_unlock(loop_);
-        stop();
+        const std::string reason = pa_strerror(pa_context_errno(connection_->context()));
+        closeStream();
         throw DeviceLost(fmt::format("{}: {}", what, reason));
     };
-    if (pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr) < 0 ||
-        pa_threaded_mainloop_start(loop_) < 0)
-        fail("cannot connect to the sound server");
-    while (pa_context_get_state(context_) != PA_CONTEXT_READY) {
-        if (!PA_CONTEXT_IS_GOOD(pa_context_get_state(context_)))
-            fail("cannot connect to the sound server");
-        pa_threaded_mainloop_wait(loop_);
-    }
+    const std::string what = fmt::format("cannot record from '{}'", source.empty() ? "the default input" : source);
     const pa_sample_spec spec{pulseFormat(format), rate, static_cast<std::uint8_t>(channels)};
-    stream_ = pa_stream_new(context_, "recd", &spec, nullptr);
+    stream_ = pa_stream_new(connection_->context(), "recd", &spec, nullptr);
     if (!stream_)
         fail("cannot create a record stream");
     pa_stream_set_state_callback(stream_, &onStreamState, this);
@@ -63,50 +52,46 @@ PulseInput::PulseInput(const std::string& source, unsigned rate, unsigned channe
     attr.tlength = attr.prebuf = attr.minreq = static_cast<std::uint32_t>(-1);
     attr.fragsize = static_cast<std::uint32_t>(fragmentFrames * frameBytes_);
     const auto flags =
-        static_cast<pa_stream_flags_t>(PA_STREAM_ADJUST_LATENCY | PA_STREAM_START_CORKED | PA_STREAM_AUTO_TIMING_UPDATE);
+        static_cast<pa_stream_flags_t>(PA_STREAM_ADJUST_LATENCY | PA_STREAM_START_CORKED);
     if (pa_stream_connect_record(stream_, source.empty() ? nullptr : source.c_str(), &attr, flags) < 0)
-        fail(fmt::format("cannot record from '{}'", source.empty() ? "the default input" : source));
+        fail(what);
     while (pa_stream_get_state(stream_) != PA_STREAM_READY) {
         if (!PA_STREAM_IS_GOOD(pa_stream_get_state(stream_)))
-            fail(fmt::format("cannot record from '{}'", source.empty() ? "the default input" : source));
-        pa_threaded_mainloop_wait(loop_);
+            fail(what);
+        lock.wait();
     }
     ready_ = true;
-    pa_threaded_mainloop_unlock(loop_);
+    // What the server takes to set a stream up (pipewire-pulse: about a
+    // quantum), which a start without pre-roll cannot avoid.
+    log().debug("record stream ready {:.1f} ms after it was asked for",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun).count());
 }
 
 PulseInput::~PulseInput() { stop(); }
 
 void PulseInput::start()
 {
-    pa_threaded_mainloop_lock(loop_);
+    const PulseConnection::Lock lock(*connection_);
     if (pa_operation* op = pa_stream_cork(stream_, 0, nullptr, nullptr))
         pa_operation_unref(op);
-    pa_threaded_mainloop_unlock(loop_);
 }
 
 void PulseInput::stop() noexcept
 {
-    if (loop_) {
-        pa_threaded_mainloop_lock(loop_);
-        ready_ = false;
-        if (stream_) {
-            pa_stream_set_read_callback(stream_, nullptr, nullptr);
-            pa_stream_set_state_callback(stream_, nullptr, nullptr);
-            pa_stream_disconnect(stream_);
-            pa_stream_unref(stream_);
-            stream_ = nullptr;
-        }
-        if (context_) {
-            pa_context_set_state_callback(context_, nullptr, nullptr);
-            pa_context_disconnect(context_);
-            pa_context_unref(context_);
-            context_ = nullptr;
-        }
-        pa_threaded_mainloop_unlock(loop_);
-        pa_threaded_mainloop_stop(loop_);
-        pa_threaded_mainloop_free(loop_);
-        loop_ = nullptr;
+    const PulseConnection::Lock lock(*connection_);
+    closeStream();
+}
+
+// Under the lock. The connection stays for the next stream.
+void PulseInput::closeStream() noexcept
+{
+    ready_ = false;
+    if (stream_) {
+        pa_stream_set_read_callback(stream_, nullptr, nullptr);
+        pa_stream_set_state_callback(stream_, nullptr, nullptr);
+        pa_stream_disconnect(stream_);
+        pa_stream_unref(stream_);
+        stream_ = nullptr;
     }
 }
 
@@ -130,17 +115,10 @@ void PulseInput::onRead(pa_stream* stream, std::size_t, void* self) noexcept
 void PulseInput::onStreamState(pa_stream* stream, void* self) noexcept
 {
     auto& in = *static_cast<PulseInput*>(self);
+    // A stream fails with its connection too (the server went away).
     if (in.ready_ && !PA_STREAM_IS_GOOD(pa_stream_get_state(stream)))
         in.failed_.store(true, std::memory_order_relaxed);
-    pa_threaded_mainloop_signal(in.loop_, 0);
-}
-
-void PulseInput::onContextState(pa_context* context, void* self) noexcept
-{
-    auto& in = *static_cast<PulseInput*>(self);
-    if (in.ready_ && !PA_CONTEXT_IS_GOOD(pa_context_get_state(context)))
-        in.failed_.store(true, std::memory_order_relaxed);
-    pa_threaded_mainloop_signal(in.loop_, 0);
+    pa_threaded_mainloop_signal(in.connection_->loop(), 0);
 }
 
 } // namespace recd

@@ -3,15 +3,17 @@
 // asynchronous API, for what RtAudio's pa_simple cannot do: RtAudio's reading
 // thread and libpulse's mainloop each wake for every packet the server sends
 // (the server sends a fragment in halves), where this reads a whole fragment
-// per wake-up, in the mainloop thread, with no second thread.
+// per wake-up, in the mainloop thread, with no second thread. Its streams
+// share the daemon's kept connection (PulseConnection.hpp), so that a take
+// does not wait for a connection to be made.
 
+#include "PulseConnection.hpp"
 #include "SampleFormat.hpp"
 
 #include <atomic>
+#include <memory>
 #include <string>
 
-struct pa_threaded_mainloop;
-struct pa_context;
 struct pa_stream;
 
 namespace recd {
@@ -39,10 +41,9 @@ public:
 private:
     static void onRead(pa_stream* stream, std::size_t bytes, void* self) noexcept;
     static void onStreamState(pa_stream* stream, void* self) noexcept;
-    static void onContextState(pa_context* context, void* self) noexcept;
+    void closeStream() noexcept;
 
-    pa_threaded_mainloop* loop_ = nullptr;
-    pa_context* context_ = nullptr;
+    std::shared_ptr<PulseConnection> connection_;
     pa_stream* stream_ = nullptr;
     std::size_t frameBytes_;
     OnData onData_;

@@ -1,10 +1,11 @@
 #include "PulseSources.hpp"
 
+#include "Errors.hpp"
 #include "Log.hpp"
+#include "PulseConnection.hpp"
 
 #include <pulse/pulseaudio.h>
 
-#include <memory>
 #include <string_view>
 
 namespace recd {
@@ -13,15 +14,18 @@ namespace {
 
 struct Query {
     std::string description;
+    pa_threaded_mainloop* loop;
     std::optional<PulseSource> found;
     bool done = false;
 };
 
+// On the connection's mainloop thread.
 void onSource(pa_context*, const pa_source_info* info, int eol, void* data)
 {
     auto& q = *static_cast<Query*>(data);
     if (eol != 0) {
         q.done = true;
+        pa_threaded_mainloop_signal(q.loop, 0);
         return;
     }
     if (!info || !info->description || q.description != info->description || !info->name)
@@ -35,29 +39,23 @@ void onSource(pa_context*, const pa_source_info* info, int eol, void* data)
 
 std::optional<PulseSource> findPulseSource(const std::string& description)
 {
-    std::unique_ptr<pa_mainloop, decltype(&pa_mainloop_free)> loop(pa_mainloop_new(), &pa_mainloop_free);
-    std::unique_ptr<pa_context, decltype(&pa_context_unref)> context(
-        pa_context_new(pa_mainloop_get_api(loop.get()), "recd"), &pa_context_unref);
-    if (!context || pa_context_connect(context.get(), nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr) < 0)
+    std::shared_ptr<PulseConnection> connection;
+    try {
+        connection = PulseConnection::get();
+    } catch (const Error& e) {
+        log().debug("cannot ask the sound server about '{}': {}", description, e.what());
         return std::nullopt;
-    for (;;) {
-        const pa_context_state_t state = pa_context_get_state(context.get());
-        if (state == PA_CONTEXT_READY)
-            break;
-        if (!PA_CONTEXT_IS_GOOD(state) || pa_mainloop_iterate(loop.get(), 1, nullptr) < 0) {
-            log().debug("cannot ask the sound server about '{}'", description);
-            return std::nullopt;
-        }
     }
-    Query q{description, std::nullopt, false};
-    pa_operation* op = pa_context_get_source_info_list(context.get(), &onSource, &q);
-    while (op && !q.done && pa_operation_get_state(op) == PA_OPERATION_RUNNING &&
-           pa_mainloop_iterate(loop.get(), 1, nullptr) >= 0) {
-    }
-    if (op)
-        pa_operation_unref(op);
-    pa_context_disconnect(context.get());
-    return q.found;
+    PulseConnection::Lock lock(*connection);
+    Query q{description, connection->loop(), std::nullopt, false};
+    pa_operation* op = pa_context_get_source_info_list(connection->context(), &onSource, &q);
+    if (!op)
+        return std::nullopt;
+    // The operation is cancelled, and says so, if the connection fails meanwhile.
+    while (!q.done && pa_operation_get_state(op) == PA_OPERATION_RUNNING)
+        lock.wait();
+    pa_operation_unref(op);
+    return q.done ? q.found : std::nullopt;
 }
 
 } // namespace recd

@@ -13,8 +13,8 @@ struct PulseSource {
 
 // The source whose description is `description` (RtAudio names sources by
 // their description), asked of the server afresh; nothing when the server
-// cannot be asked or has no such source. Runs a private main loop until the
-// answer is in: off the audio path only.
+// cannot be asked or has no such source. Waits for the answer on the kept
+// connection (PulseConnection.hpp): off the audio path only.
 std::optional<PulseSource> findPulseSource(const std::string& description);
 
 } // namespace recd
