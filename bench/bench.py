@@ -29,13 +29,13 @@ RESULTS = os.path.join(ROOT, "bench", "results")
 LONG = "--long" in sys.argv
 SERVER = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")), "pulseaudio")
 PIPEWIRE = SERVER == "pipewire"
-# --only=record,preroll,latency,align,stopat,rss,cold: just those groups (for
+# --only=record,preroll,latency,align,stopat,rss,cold,rtaudio: just those groups (for
 # working on one figure; RESULTS.md comes from a full run).
 ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
 RATE = 48000
 FORMAT = ["--rate", str(RATE), "--channels", "2", "--format", "s16"]
 RECORD_SECONDS = 60
-NATIVE = 'audio_api = "pulse-native"\n'
+RTAUDIO = 'audio_api = "pulse"\n'
 TOOLS = ["arecord", "parecord"] + (["pw-record"] if PIPEWIRE else [])
 
 
@@ -124,14 +124,16 @@ def stop_daemon():
 
 
 @contextlib.contextmanager
-def daemon_with(config_text, work, name):
+def daemon_with(config_text, work, name, debug_log=None):
     """A recd of our own with this configuration (none: the defaults) in place of
-    an activated one; yields its pid."""
+    an activated one, its debug log in debug_log if given; yields its pid."""
     stop_daemon()
     config = os.path.join(work, f"{name}.toml")
     with open(config, "w") as f:
         f.write(config_text)
-    daemon = subprocess.Popen([RECD, "--config", config, "--log-level", "warn"])
+    level = ["--log-level", "debug" if debug_log else "warn"]
+    daemon = subprocess.Popen([RECD, "--config", config] + level,
+                              stderr=open(debug_log, "w") if debug_log else None)
     try:
         while not busname_owned():
             time.sleep(0.05)
@@ -240,16 +242,17 @@ def recording(work, t, label="", config=""):
     """CPU and wake-ups while recording, recd and every reference tool on the
     same source at once, over the same minute; on PipeWire, the graph's quantum
     with no recorder, with recd alone, and with all of them."""
+    tag = re.sub(r"\W+", "-", label).strip("-").lower() or "cost"  # each run's own files
     with daemon_with(config, work, "defaults") as pid:
         if PIPEWIRE:
             idle_q = graph_quantum()
-            recctl("start", os.path.join(work, "alone.wav"), *FORMAT)
+            recctl("start", os.path.join(work, f"{tag}-alone.wav"), *FORMAT)
             time.sleep(1)
             alone_q = graph_quantum()
             latency = node_latencies().get("recd")
             recctl("stop")
-        procs = start_tools(work, "cost", RECORD_SECONDS + 10)
-        recctl("start", os.path.join(work, "cost.wav"), *FORMAT)
+        procs = start_tools(work, tag, RECORD_SECONDS + 10)
+        recctl("start", os.path.join(work, f"{tag}.wav"), *FORMAT)
         time.sleep(2)  # every stream is open and delivering
         pids = {"recd": pid, **{name: p.pid for name, p in procs.items()}}
         before = {name: threads(p) for name, p in pids.items()}
@@ -272,7 +275,7 @@ def recording(work, t, label="", config=""):
     t.row(f"{label}wake-ups per second while recording", "/s", recd_wake, tools_wake, recd_wake / tools_wake["arecord"],
           "<= 1.0x arecord", recd_wake <= tools_wake["arecord"])
     t.threads[f"{label}recording"] = thread_table(figures["recd"], window)
-    t.threads["recording, arecord"] = thread_table(figures["arecord"], window)
+    t.threads[f"{label}recording, arecord"] = thread_table(figures["arecord"], window)
     if PIPEWIRE:
         t.row(f"{label}graph quantum: no recorder / recd alone / all recording", "frames",
               f"{idle_q} / {alone_q} / {all_q}", target="recd alone = no recorder", met=alone_q == idle_q)
@@ -305,7 +308,8 @@ def command_latency(work, t, label="", config=""):
     delivery rhythm, as a key press has no phase either."""
     jitter = random.Random(6)
     status, starts, stops, period = [], [], [], None
-    with daemon_with(config, work, "latency"):
+    log = os.path.join(work, "latency.log")
+    with daemon_with(config, work, "latency", debug_log=log):
         if config:
             time.sleep(4)  # a pre-roll fills
         for i in range(30):
@@ -336,6 +340,16 @@ def command_latency(work, t, label="", config=""):
         extra = statistics.median(values) - base
         t.row(f"{label}recctl {name} minus status: median", "ms", extra, target=target_text,
               met=target is not None and extra <= target)
+    # Where a start that opens a stream spends its time (recd's debug log): the
+    # server setting the stream up, then its first buffer, neither of which recd
+    # can shorten without asking the graph for a shorter period.
+    with open(log) as f:
+        text = f.read()
+    for what, pattern in (("the server sets the stream up", r"record stream ready ([\d.]+) ms"),
+                          ("then its first buffer", r"first buffer ([\d.]+) ms after the stream was opened")):
+        values = [float(v) for v in re.findall(pattern, text)]
+        if values:
+            t.row(f"{label}start, opening a stream: {what}: median", "ms", statistics.median(values))
 
 
 def timed_takes(work, name, stop):
@@ -421,10 +435,10 @@ def measure():
               ("latency", command_latency),
               ("latency", lambda w, tt: command_latency(w, tt, "pre_roll 2: ", "pre_roll = 2\n")),
               ("align", alignment), ("stopat", stop_at), ("cold", cold_start), ("rss", memory),
-              # recd's own libpulse input, beside RtAudio's (audio_api, PulseInput.hpp)
-              ("native", lambda w, tt: recording(w, tt, "pulse-native: ", NATIVE)),
-              ("native", lambda w, tt: pre_roll_idle(w, tt, "pulse-native: ", NATIVE)),
-              ("native", lambda w, tt: command_latency(w, tt, "pulse-native: ", NATIVE))]
+              # RtAudio's PulseAudio input, beside recd's own (audio_api, PulseInput.hpp)
+              ("rtaudio", lambda w, tt: recording(w, tt, "RtAudio pulse: ", RTAUDIO)),
+              ("rtaudio", lambda w, tt: pre_roll_idle(w, tt, "RtAudio pulse: ", RTAUDIO)),
+              ("rtaudio", lambda w, tt: command_latency(w, tt, "RtAudio pulse: ", RTAUDIO))]
     try:
         for group, run in groups:
             if wanted(group):

@@ -310,9 +310,12 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
     // A source that pauses delivering (suspended, stalled) leaves a gap in time
     // the file cannot show. Only this thread sees buffers one by one, so it
     // measures the time between them; more than three buffers' time plus 50 ms of
-    // scheduling slack is a gap.
+    // scheduling slack is a gap. A buffer is the one asked for: libpulse hands
+    // over what the server sent, which can be a sliver after a full fragment's
+    // wait, and a sliver's time made every such wait a gap.
     const std::int64_t previous = s.lastBufferNs.load(std::memory_order_relaxed);
-    const std::int64_t bufferNs = static_cast<std::int64_t>(frames) * 1'000'000'000 / s.format.rate;
+    const std::int64_t bufferNs =
+        static_cast<std::int64_t>(std::max(frames, s.bufferFrames)) * 1'000'000'000 / s.format.rate;
     const bool gap = previous != 0 && now - previous > 3 * bufferNs + 50'000'000;
     if (gap) {
         s.lastGapNs.store(now - previous, std::memory_order_relaxed);
