@@ -1,8 +1,9 @@
 #pragma once
-// The engine's one exception hierarchy. Every failure a caller can act on is one
-// of these; the D-Bus layer maps each kind to exactly one error name, in one place
-// (daemon/service/DbusErrors.cpp). Messages are written for a person: they say
-// what was wrong and what is allowed.
+// recd's one exception hierarchy, in common/ because recctl reports repair's
+// errors with it too. Every failure a caller can act on is one of these; the
+// D-Bus layer maps each kind to exactly one error name, in one place
+// (daemon/DbusErrors.cpp). Messages are written for a person: they say what was
+// wrong and what is allowed.
 
 #include <stdexcept>
 #include <string>
@@ -39,8 +40,23 @@ using InvalidArgument = ErrorOf<ErrorKind::InvalidArgument>;
 using DeviceNotFound = ErrorOf<ErrorKind::DeviceNotFound>;
 using UnsupportedFormat = ErrorOf<ErrorKind::UnsupportedFormat>;
 using FileExists = ErrorOf<ErrorKind::FileExists>;
-using IoError = ErrorOf<ErrorKind::IoError>;
 using DeviceLost = ErrorOf<ErrorKind::DeviceLost>;
+
+// The file system refused. The errno of the call that failed is kept (0 where
+// none did, as for "not a directory" found by looking), for what acts on the
+// cause rather than the words: a full disk (ENOSPC), a file-size limit (EFBIG).
+class IoError : public Error {
+public:
+    explicit IoError(const std::string& message, int errorNumber = 0)
+        : Error(ErrorKind::IoError, message), errorNumber_(errorNumber)
+    {
+    }
+    int errorNumber() const noexcept { return errorNumber_; }
+
+private:
+    int errorNumber_;
+};
+
 using AlreadyRecording = ErrorOf<ErrorKind::AlreadyRecording>;
 using NotRecording = ErrorOf<ErrorKind::NotRecording>;
 

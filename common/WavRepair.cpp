@@ -20,7 +20,7 @@ public:
     {
         fd_ = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
         if (fd_ < 0)
-            throw IoError(fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)));
+            throw failed("cannot open");
     }
     ~File() { ::close(fd_); }
 
@@ -52,7 +52,7 @@ public:
         for (std::size_t i = 0; i < sizeof(T); ++i)
             b[i] = static_cast<unsigned char>(v >> (8 * i));
         if (::pwrite(fd_, b, sizeof b, static_cast<off_t>(at)) != static_cast<ssize_t>(sizeof b))
-            throw IoError(fmt::format("cannot write '{}': {}", path_.string(), std::strerror(errno)));
+            throw failed("cannot write");
     }
     std::string tag(std::uint64_t at) const
     {
@@ -62,11 +62,17 @@ public:
     void truncate(std::uint64_t size)
     {
         if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
-            throw IoError(fmt::format("cannot truncate '{}': {}", path_.string(), std::strerror(errno)));
+            throw failed("cannot truncate");
     }
     void sync() { ::fdatasync(fd_); }
 
 private:
+    IoError failed(const char* what) const
+    {
+        const int err = errno;
+        return IoError(fmt::format("{} '{}': {}", what, path_.string(), std::strerror(err)), err);
+    }
+
     std::filesystem::path path_;
     int fd_ = -1;
 };

@@ -94,7 +94,10 @@ std::filesystem::path Recorder::nameFile() const
     if (!std::filesystem::exists(dir, ec)) {
         std::filesystem::create_directories(dir, ec);
         if (ec)
-            throw IoError(fmt::format("cannot create the recordings directory '{}': {}", dir.string(), ec.message()));
+            throw IoError(fmt::format("cannot create the recordings directory '{}': {}", dir.string(), ec.message()),
+                          ec.category() == std::generic_category() || ec.category() == std::system_category()
+                              ? ec.value()
+                              : 0);
         ::chmod(dir.c_str(), 0700);
         log().info("created the recordings directory '{}'", dir.string());
     }
@@ -170,17 +173,15 @@ std::filesystem::path Recorder::start(RecordingRequest request)
     settings.streamCloser = &streamCloser_;
     settings.onLevels = wake_;
     settings.onBegan = wake_;
-    // The crash mark names the file being written: part 1 once it exists, each
-    // next part as a split take moves on (from the writer thread, hence the lock).
-    settings.onNewFile = [this](const std::filesystem::path& path) {
-        std::lock_guard lock(markerMutex_);
-        marker_.set(path);
-    };
+    // The crash mark names the file being written: part 1 once it exists and
+    // before audio goes in, each next part as a split take moves on (from the
+    // writer thread, hence the lock). A stream leaves no file of recd's to repair.
+    if (!plan.streamFd)
+        settings.onNewFile = [this](const std::filesystem::path& path) {
+            std::lock_guard lock(markerMutex_);
+            marker_.set(path);
+        };
     session_ = std::make_unique<CaptureSession>(plan, settings, wake_, std::move(input));
-    if (!plan.streamFd) { // a stream leaves no file of recd's to repair
-        std::lock_guard lock(markerMutex_);
-        marker_.set(session_->status().path); // part 1, or a later one if the writer already moved on
-    }
     session_->setMetering(metering_);
     using ms = std::chrono::duration<double, std::milli>;
     log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", ms(t1 - t0).count(),

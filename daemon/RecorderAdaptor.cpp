@@ -58,8 +58,10 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
         } else if (key == "fd") {
             // The message's descriptor is closed when the call returns: keep a dup.
             const int fd = ::fcntl(optionValue<sdbus::UnixFd>(key, value, "a file descriptor").get(), F_DUPFD_CLOEXEC, 0);
-            if (fd < 0)
-                throw IoError(fmt::format("cannot keep the descriptor passed in option 'fd': {}", std::strerror(errno)));
+            if (fd < 0) {
+                const int err = errno;
+                throw IoError(fmt::format("cannot keep the descriptor passed in option 'fd': {}", std::strerror(err)), err);
+            }
             r.streamFd = std::shared_ptr<const int>(new int(fd), [](const int* p) {
                 ::close(*p);
                 delete p;

@@ -4,7 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <unistd.h>
 
@@ -18,22 +22,68 @@ std::filesystem::path RecoveryMarker::defaultPath()
     return std::filesystem::path(home && *home ? home : "/") / ".local" / "state" / "recd" / "recording.json";
 }
 
+namespace {
+
+// The whole of `text` into a new file at `path`, on the disk before this
+// returns; the error's text if that cannot be done.
+std::optional<std::string> writeDurably(const std::filesystem::path& path, const std::string& text)
+{
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return std::strerror(errno);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const int err = errno;
+            ::close(fd);
+            return std::strerror(err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    const bool synced = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!synced)
+        return std::strerror(err);
+    return std::nullopt;
+}
+
+std::optional<std::string> syncDirectory(const std::filesystem::path& dir)
+{
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return std::strerror(errno);
+    const bool synced = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!synced)
+        return std::strerror(err);
+    return std::nullopt;
+}
+
+} // namespace
+
+// A power cut must find either the old mark or the new one, and the new one
+// must be on the disk before the take it names writes audio: the file is
+// synced before the rename makes it the mark, and the directory after, so that
+// the rename itself is on the disk.
 void RecoveryMarker::set(const std::filesystem::path& recording)
 {
     std::error_code ec;
     std::filesystem::create_directories(file_.parent_path(), ec);
     const auto tmp = file_.parent_path() / (file_.filename().string() + ".tmp");
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << nlohmann::json{{"path", recording.string()}, {"pid", ::getpid()}}.dump() << "\n";
-        if (!out.flush()) {
-            log().warn("cannot write the recovery mark {}: a crash now would need `recctl repair`", file_.string());
-            return;
-        }
-    }
-    std::filesystem::rename(tmp, file_, ec);
-    if (ec)
-        log().warn("cannot write the recovery mark {}: {}", file_.string(), ec.message());
+    const std::string text = nlohmann::json{{"path", recording.string()}, {"pid", ::getpid()}}.dump() + "\n";
+    auto failed = writeDurably(tmp, text);
+    if (!failed && ::rename(tmp.c_str(), file_.c_str()) != 0)
+        failed = std::strerror(errno);
+    if (!failed)
+        failed = syncDirectory(file_.parent_path());
+    if (failed)
+        log().warn("cannot write the recovery mark {}: {}; a crash now would need `recctl repair`", file_.string(),
+                   *failed);
 }
 
 void RecoveryMarker::clear()

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 namespace recd {
 
@@ -18,7 +19,8 @@ public:
     static std::filesystem::path defaultPath();
     explicit RecoveryMarker(std::filesystem::path file = defaultPath()) : file_(std::move(file)) {}
 
-    // Records that `recording` is being written (atomically: write, then rename).
+    // Records that `recording` is being written: atomically (write, then
+    // rename) and durably (the file and its directory synced) before it returns.
     void set(const std::filesystem::path& recording);
     void clear();
     // The recording a predecessor left marked, if any.

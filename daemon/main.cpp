@@ -110,7 +110,16 @@ int main(int argc, char** argv)
     log.info("recd {} ready: {} audio, recordings in {}", RECD_VERSION,
              recd::audioApiName(config.engine.api), config.directory.string());
 
-    const int sig = loop.run();
+    // Whatever ends the daemon, a take in progress is finalized first: a main
+    // loop that fails (poll refused, a callback threw) included.
+    int sig = 0;
+    bool failed = false;
+    try {
+        sig = loop.run();
+    } catch (const std::exception& e) {
+        log.critical("the main loop failed: {}", e.what());
+        failed = true;
+    }
     if (recorder.stateName() != "idle") {
         try {
             recorder.stop();
@@ -118,6 +127,7 @@ int main(int argc, char** argv)
             log.error("finalizing the recording: {}", e.what());
         }
     }
-    log.info("recd exiting{}", sig ? fmt::format(" on {}", strsignal(sig)) : std::string(" (bus gone)"));
-    return 0;
+    log.info("recd exiting{}", failed ? std::string(" after the failure") : sig ? fmt::format(" on {}", strsignal(sig))
+                                                                                : std::string(" (bus gone)"));
+    return failed ? 1 : 0; // a failure: the unit's Restart=on-failure starts recd again
 }

@@ -117,6 +117,10 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         releaseStreams();
         throw;
     }
+    // Before the writer thread writes a frame: a crash from then on finds the
+    // file named (RecoveryMarker), as each later part is named before its first.
+    if (settings_.onNewFile)
+        settings_.onNewFile(plan.path);
     writerThread_ = std::thread([this] {
         nameThisThread("recd-writer");
         runWriter();

@@ -60,7 +60,9 @@ struct EngineSettings {
     // Called on the writer thread when a take armed with start_on_sound hears
     // sound and begins: it must only wake the owner.
     std::function<void()> onBegan;
-    // Called on the writer thread when a split take goes on in a new file.
+    // Called with each file the take writes, before audio goes into it: the
+    // first from the constructor, each next part of a split take on the writer
+    // thread.
     std::function<void(const std::filesystem::path&)> onNewFile;
 };
 

@@ -64,8 +64,10 @@ void writeStreamingWavHeader(int fd, const FileSpec& spec)
     put(34, bits, 2);
     std::memcpy(h.data() + 36, "data", 4);
     put(40, 0xffffffffu, 4);
-    if (::write(fd, h.data(), h.size()) != static_cast<ssize_t>(h.size()))
-        throw IoError(fmt::format("writing the WAV header to the stream failed: {}", errnoText(errno)));
+    if (::write(fd, h.data(), h.size()) != static_cast<ssize_t>(h.size())) {
+        const int err = errno;
+        throw IoError(fmt::format("writing the WAV header to the stream failed: {}", errnoText(err)), err);
+    }
 }
 
 } // namespace
@@ -108,8 +110,10 @@ void SoundFileWriter::openStream(const FileSpec& spec)
 {
     streaming_ = true;
     fd_ = ::fcntl(*spec.streamFd, F_DUPFD_CLOEXEC, 0);
-    if (fd_ < 0)
-        throw IoError(fmt::format("cannot use the descriptor passed for the stream: {}", errnoText(errno)));
+    if (fd_ < 0) {
+        const int err = errno;
+        throw IoError(fmt::format("cannot use the descriptor passed for the stream: {}", errnoText(err)), err);
+    }
     try {
         if (!spec.rawStream)
             writeStreamingWavHeader(fd_, spec);
@@ -144,7 +148,7 @@ SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
         if (err == EEXIST)
             throw FileExists(fmt::format("'{}' already exists; choose another name or ask to overwrite it",
                                          spec.path.string()));
-        throw IoError(fmt::format("cannot create '{}': {}", createAt.string(), errnoText(err)));
+        throw IoError(fmt::format("cannot create '{}': {}", createAt.string(), errnoText(err)), err);
     }
     // fchmod: the umask may have narrowed the mode asked for.
     ::fchmod(fd_, spec.mode);
@@ -172,7 +176,7 @@ SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
         file_ = nullptr;
         fd_ = -1;
         ::unlink(createAt.c_str());
-        throw IoError(fmt::format("cannot replace '{}': {}", spec.path.string(), errnoText(err)));
+        throw IoError(fmt::format("cannot replace '{}': {}", spec.path.string(), errnoText(err)), err);
     }
 }
 
@@ -221,9 +225,10 @@ SoundFileWriter::~SoundFileWriter()
     }
 }
 
-void SoundFileWriter::fail(const char* what)
+// libsndfile's text, and the errno its failed write(2) left (it does not keep one).
+void SoundFileWriter::fail(const char* what, int err)
 {
-    throw IoError(fmt::format("{} '{}' failed: {}", what, spec_.path.string(), sf_strerror(file_)));
+    throw IoError(fmt::format("{} '{}' failed: {}", what, spec_.path.string(), sf_strerror(file_)), err);
 }
 
 void SoundFileWriter::write(const std::byte* data, std::size_t count)
@@ -238,10 +243,11 @@ void SoundFileWriter::write(const std::byte* data, std::size_t count)
     case SampleFormat::S32: done = sf_writef_int(file_, reinterpret_cast<const int*>(data), n); break;
     case SampleFormat::F32: done = sf_writef_float(file_, reinterpret_cast<const float*>(data), n); break;
     }
+    const int err = done != n ? errno : 0;
     if (done > 0)
         frames_ += static_cast<std::uint64_t>(done);
     if (done != n)
-        fail("writing to");
+        fail("writing to", err);
 }
 
 void SoundFileWriter::sync()
@@ -251,8 +257,10 @@ void SoundFileWriter::sync()
     if (!spec_.container->lossy())
         sf_command(file_, SFC_UPDATE_HEADER_NOW, nullptr, 0);
     sf_write_sync(file_);
-    if (::fdatasync(fd_) != 0)
-        throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(errno)));
+    if (::fdatasync(fd_) != 0) {
+        const int err = errno;
+        throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(err)), err);
+    }
 }
 
 bool SoundFileWriter::patchableWav() const

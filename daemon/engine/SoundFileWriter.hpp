@@ -76,7 +76,7 @@ private:
     // A WAV file of recd's own: it takes a bext chunk and can be cut back
     // (not a stream, not a compressed container).
     bool patchableWav() const;
-    [[noreturn]] void fail(const char* what);
+    [[noreturn]] void fail(const char* what, int err = 0);
 
     FileSpec spec_;
     int fd_ = -1;

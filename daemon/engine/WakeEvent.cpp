@@ -15,8 +15,10 @@ namespace recd {
 
 WakeEvent::WakeEvent() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
 {
-    if (fd_ < 0)
-        throw IoError(fmt::format("cannot create an eventfd: {}", std::strerror(errno)));
+    if (fd_ < 0) {
+        const int err = errno;
+        throw IoError(fmt::format("cannot create an eventfd: {}", std::strerror(err)), err);
+    }
 }
 
 WakeEvent::~WakeEvent() { ::close(fd_); }

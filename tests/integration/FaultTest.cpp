@@ -177,6 +177,26 @@ TEST_F(FaultTest, ASecondSigtermDuringFinalizationStillLeavesAValidFile)
     expectTone(dir / "twice.wav");
 }
 
+// A main loop that fails ends the daemon, but not before the take is final.
+// The failure is real, not a hook: poll(2) refuses more descriptors than
+// RLIMIT_NOFILE allows (EINVAL), and prlimit lowers that limit of the running
+// recd to 1 while it polls 3. The next call it serves lets its loop poll again.
+TEST_F(FaultTest, AFailedMainLoopFinalizesTheTakeBeforeRecdExits)
+{
+    ASSERT_EQ(recctl({"start", "fatal.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(1s);
+    ASSERT_EQ(run({"prlimit", fmt::format("--pid={}", daemon->pid()), "--nofile=1:"}).exitCode, 0);
+    recctl({"status"});
+    EXPECT_EQ(daemon->wait(5s), 1) << daemonLog(); // a failure, which the unit restarts
+    daemon.reset();
+    EXPECT_NE(daemonLog().find("the main loop failed: poll: Invalid argument"), std::string::npos) << daemonLog();
+    const auto a = readAudioFile(dir / "fatal.wav");
+    EXPECT_NEAR(a.duration(), 1.0, 0.15);
+    expectTone(dir / "fatal.wav");
+    // Final, so nothing is left for the next recd to repair.
+    EXPECT_FALSE(std::filesystem::exists(dir / "state" / "recd" / "recording.json"));
+}
+
 TEST_F(FaultTest, SighupReloadsTheConfigAndKeepsTheOldOneIfTheNewIsBad)
 {
     std::ofstream(configPath()) << "directory = \"" << (dir / "other").string() << "\"\n";
