@@ -40,10 +40,14 @@ PulseConnection::PulseConnection()
         throw DeviceLost("cannot set up libpulse");
     }
     pa_context_set_state_callback(context_, &onContextState, loop_);
+    // Its thread is the audio thread of every stream on it (their read
+    // callbacks run there). Named before it starts: on Linux, naming a running
+    // loop renames the calling thread instead (libpulse uses prctl), which made
+    // recd itself "recd-pulse" in ps and pgrep.
+    pa_threaded_mainloop_set_name(loop_, "recd-audio");
     try {
         if (pa_threaded_mainloop_start(loop_) < 0)
             throw DeviceLost("cannot start libpulse's main loop");
-        pa_threaded_mainloop_set_name(loop_, "recd-pulse");
         const Lock lock(*this);
         connect();
     } catch (...) {

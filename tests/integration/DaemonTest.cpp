@@ -15,6 +15,7 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -513,6 +514,28 @@ TEST_F(DaemonTest, ADeviceThatDeliversNothingIsDeviceLostWithNothingLeft)
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     expectTone(dir / "alive.wav");
     run({"pactl", "unload-module", "module-pipe-source"});
+}
+
+// ps, pgrep and systemctl status show recd as recd, and its threads by what
+// they do (per-thread figures in bench/ depend on it). libpulse once renamed
+// recd itself ("recd-pulse"): naming its running loop names the calling
+// thread on Linux.
+TEST_F(DaemonTest, RecdKeepsItsNameAndItsThreadsSayWhatTheyDo)
+{
+    ASSERT_EQ(recctl({"start", "names.wav"}).exitCode, 0);
+    const auto comm = [](const std::filesystem::path& p) {
+        std::string name;
+        std::getline(std::ifstream(p / "comm"), name);
+        return name;
+    };
+    const std::filesystem::path proc = "/proc/" + std::to_string(daemon->pid());
+    EXPECT_EQ(comm(proc), "recd");
+    std::set<std::string> threads;
+    for (const auto& task : std::filesystem::directory_iterator(proc / "task"))
+        threads.insert(comm(task.path()));
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_TRUE(threads.contains("recd-writer")) << ::testing::PrintToString(threads);
+    EXPECT_TRUE(threads.contains("recd-audio")) << ::testing::PrintToString(threads);
 }
 
 TEST_F(DaemonTest, SigtermFinalizesTheRecordingAndExitsZero)
