@@ -61,7 +61,9 @@ std::string formatStatus(const Dict& s)
     if (s.count("pre_roll_state") && str(s, "pre_roll_state") == "bluetooth")
         out += "pre-roll:   none: the input is a Bluetooth headset's, not kept open while idle "
                "(pre_roll_bluetooth)\n";
-    if (state != "idle") {
+    if (state == "starting") {
+        out += fmt::format("path:       {} (the start waits for the input's first audio)\n", str(s, "path"));
+    } else if (state != "idle") {
         out += fmt::format("path:       {}\n", str(s, "path"));
         if (s.count("part") && num<std::uint32_t>(s, "part") > 1)
             out += fmt::format("part:       {}\n", num<std::uint32_t>(s, "part"));

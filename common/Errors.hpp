@@ -19,6 +19,7 @@ enum class ErrorKind {
     DeviceLost,        // the audio device failed, vanished or delivered nothing
     AlreadyRecording,  // a recording is in progress
     NotRecording,      // nothing to act on
+    Cancelled,         // a start cancelled while it waited for audio: nothing recorded
 };
 
 class Error : public std::runtime_error {
@@ -59,5 +60,6 @@ private:
 
 using AlreadyRecording = ErrorOf<ErrorKind::AlreadyRecording>;
 using NotRecording = ErrorOf<ErrorKind::NotRecording>;
+using Cancelled = ErrorOf<ErrorKind::Cancelled>;
 
 } // namespace recd

@@ -14,6 +14,7 @@ std::string dbusErrorName(ErrorKind kind)
     case ErrorKind::DeviceLost: return prefix + "DeviceLost";
     case ErrorKind::AlreadyRecording: return prefix + "AlreadyRecording";
     case ErrorKind::NotRecording: return prefix + "NotRecording";
+    case ErrorKind::Cancelled: return prefix + "Cancelled";
     }
     return prefix + "Failed";
 }

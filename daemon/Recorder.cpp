@@ -4,14 +4,31 @@
 #include "BluetoothInput.hpp"
 #include "Errors.hpp"
 #include "Log.hpp"
+#include "ThreadName.hpp"
 #include "WavRepair.hpp"
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <ctime>
+#include <thread>
 #include <sys/stat.h>
 
 namespace recd {
+
+// A start that waits for its new input's first audio, on a thread of its own:
+// up to 2 s (firstBufferTimeout) during which the main loop goes on serving.
+struct Recorder::PendingStart {
+    CapturePlan plan;
+    Reply<std::filesystem::path> reply;
+    double checksMs = 0; // for the debug log: devices and checks, before the wait
+    std::chrono::steady_clock::time_point opening;
+    std::atomic<bool> done{false}; // the thread's result is in (release / acquire)
+    std::unique_ptr<CaptureSession> session;
+    std::exception_ptr error;
+    std::vector<std::function<void()>> then; // calls waiting for the start to settle
+    std::jthread thread;                     // last: joined before the rest goes
+};
 
 Recorder::Recorder(Config config, std::function<void()> wake, RecoveryMarker marker)
     : config_(std::move(config)), wake_(std::move(wake)), marker_(std::move(marker))
@@ -70,12 +87,29 @@ void Recorder::applyPreRoll()
 
 Recorder::~Recorder()
 {
+    try {
+        finishForExit();
+    } catch (const std::exception& e) {
+        log().error("finalizing the recording: {}", e.what());
+    }
+}
+
+void Recorder::finishForExit()
+{
+    if (pending_) {
+        abandonStart();
+        pending_->thread.join(); // at once: the wait for audio ends with the stop
+        settleStart();
+    }
     if (session_)
-        stop();
+        finalize(false);
 }
 
 CaptureSession& Recorder::current(const char* action) const
 {
+    if (pending_)
+        throw NotRecording(fmt::format("nothing to {} yet: the start of '{}' is still waiting for audio", action,
+                                       pending_->plan.path.string()));
     if (!session_ || session_->ended()) {
         if (last_ && !session_)
             throw NotRecording(fmt::format("nothing to {}: not recording (the last recording, '{}', ended: {}, "
@@ -116,8 +150,12 @@ std::filesystem::path Recorder::nameFile() const
     return candidate;
 }
 
-std::filesystem::path Recorder::start(RecordingRequest request)
+void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> reply)
 {
+    if (pending_)
+        throw AlreadyRecording(fmt::format("a start is in progress, waiting for audio for '{}'; wait for it, or "
+                                           "stop it",
+                                           pending_->plan.path.string()));
     if (session_ && !session_->ended())
         throw AlreadyRecording(fmt::format("already recording to '{}'; stop it first (or use toggle)",
                                            session_->plan().path.string()));
@@ -181,17 +219,99 @@ std::filesystem::path Recorder::start(RecordingRequest request)
             std::lock_guard lock(markerMutex_);
             marker_.set(path);
         };
-    session_ = std::make_unique<CaptureSession>(plan, settings, wake_, std::move(input));
-    session_->setMetering(metering_);
     using ms = std::chrono::duration<double, std::milli>;
-    log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", ms(t1 - t0).count(),
-                ms(std::chrono::steady_clock::now() - t1).count());
-    for (auto* e : events_) {
-        if (!plan.startOnSound) // armed: RecordingStarted comes with the first sound
-            e->recordingStarted(plan.path, session_->firstSampleUsec());
-        e->stateChanged();
+    auto pending = std::make_unique<PendingStart>();
+    PendingStart* const p = pending.get();
+    p->plan = plan;
+    p->reply = std::move(reply);
+    p->checksMs = ms(t1 - t0).count();
+    p->opening = t1;
+    pending_ = std::move(pending);
+    if (input.stream) {
+        // The pre-roll's input is running: nothing to wait for.
+        try {
+            p->session = std::make_unique<CaptureSession>(plan, settings, wake_, std::move(input));
+        } catch (...) {
+            p->error = std::current_exception();
+        }
+        p->done.store(true, std::memory_order_release);
+        settleStart();
+        return;
     }
-    return plan.path;
+    p->thread = std::jthread([this, p, plan, settings](std::stop_token abandon) {
+        nameThisThread("recd-starter");
+        try {
+            p->session = std::make_unique<CaptureSession>(plan, settings, wake_, RunningInput{}, abandon);
+        } catch (...) {
+            p->error = std::current_exception();
+        }
+        p->done.store(true, std::memory_order_release);
+        wake_(); // the main loop settles it (reapEnded)
+    });
+    // "starting" is not announced: it lasts a buffer or two, and what follows
+    // it (recording, or idle again) is.
+}
+
+void Recorder::settleStart()
+{
+    if (!pending_ || !pending_->done.load(std::memory_order_acquire))
+        return;
+    const std::unique_ptr<PendingStart> p = std::move(pending_);
+    if (p->thread.joinable())
+        p->thread.join();
+    if (p->session) {
+        session_ = std::move(p->session);
+        session_->setMetering(metering_);
+        log().debug("start: devices and checks {:.1f} ms, capturing after {:.1f} ms more", p->checksMs,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - p->opening).count());
+        for (auto* e : events_) {
+            if (!p->plan.startOnSound) // armed: RecordingStarted comes with the first sound
+                e->recordingStarted(p->plan.path, session_->firstSampleUsec());
+            e->stateChanged();
+        }
+        p->reply(p->plan.path, nullptr);
+    } else {
+        p->reply({}, p->error);
+    }
+    for (auto& f : p->then)
+        f();
+}
+
+// A healthy input's first audio comes within 300 ms of its opening: then the
+// take is stopped or cancelled as any other. One that has not is called off
+// (the start fails with Cancelled), and the reply says nothing was recorded:
+// its path, no audio, no file.
+void Recorder::endPendingStart(bool cancelled, std::optional<std::uint64_t> atUsec, Reply<StopResult> reply)
+{
+    abandonStart();
+    afterStart(
+        [this, cancelled, atUsec, reply, path = pending_->plan.path] {
+            if (session_)
+                return cancelled ? cancel(reply) : stop(atUsec, reply);
+            StopResult nothing;
+            nothing.path = path;
+            nothing.reason = cancelled ? StopReason::Cancelled : StopReason::Requested;
+            reply(nothing, nullptr);
+        },
+        [reply](std::exception_ptr e) { reply({}, e); });
+}
+
+void Recorder::abandonStart()
+{
+    // The thread's wait for the first buffer ends with Cancelled, unless the
+    // input delivers within its first 300 ms (openCaptureStream).
+    pending_->thread.request_stop();
+}
+
+void Recorder::afterStart(std::function<void()> call, std::function<void(std::exception_ptr)> fail)
+{
+    pending_->then.push_back([call = std::move(call), fail = std::move(fail)] {
+        try {
+            call();
+        } catch (...) {
+            fail(std::current_exception());
+        }
+    });
 }
 
 namespace {
@@ -211,15 +331,21 @@ std::optional<std::int64_t> stopMoment(std::optional<std::uint64_t> usec)
 
 } // namespace
 
-std::pair<std::string, std::filesystem::path> Recorder::toggle(RecordingRequest request,
-                                                               std::optional<std::uint64_t> stopAtUsec)
+void Recorder::toggle(RecordingRequest request, std::optional<std::uint64_t> stopAtUsec,
+                      Reply<std::pair<std::string, std::filesystem::path>> reply)
 {
     const auto at = stopMoment(stopAtUsec);
-    if (session_ && !session_->ended()) {
-        const StopResult r = finalize(false, at);
-        return {"idle", r.path};
-    }
-    return {"recording", start(std::move(request))};
+    if (pending_)
+        // A second press while the first one's start waits takes its turn once
+        // the start is done, as if the first had been answered at once: it
+        // stops what the first started, or starts if that start failed.
+        return afterStart([this, request, stopAtUsec, reply] { toggle(request, stopAtUsec, reply); },
+                          [reply](std::exception_ptr e) { reply({}, e); });
+    if (session_ && !session_->ended())
+        return reply({"idle", finalize(false, at).path}, nullptr);
+    start(std::move(request), [reply](std::filesystem::path path, std::exception_ptr error) {
+        reply({"recording", std::move(path)}, error);
+    });
 }
 
 StopResult Recorder::finalize(bool cancelled, std::optional<std::int64_t> atNs)
@@ -264,17 +390,21 @@ void Recorder::runStopHook(const StopResult& r)
                  {{"RECD_PATH", r.path.string()}, {"RECD_DURATION", duration}, {"RECD_REASON", reason}});
 }
 
-StopResult Recorder::stop(std::optional<std::uint64_t> atUsec)
+void Recorder::stop(std::optional<std::uint64_t> atUsec, Reply<StopResult> reply)
 {
     const auto at = stopMoment(atUsec);
+    if (pending_)
+        return endPendingStart(false, atUsec, std::move(reply));
     current("stop");
-    return finalize(false, at);
+    reply(finalize(false, at), nullptr);
 }
 
-StopResult Recorder::cancel()
+void Recorder::cancel(Reply<StopResult> reply)
 {
+    if (pending_)
+        return endPendingStart(true, std::nullopt, std::move(reply));
     current("cancel");
-    return finalize(true);
+    reply(finalize(true), nullptr);
 }
 
 void Recorder::recoverInterrupted()
@@ -304,6 +434,7 @@ void Recorder::recoverInterrupted()
 
 void Recorder::reapEnded()
 {
+    settleStart();
     if (session_ && session_->takeBegan())
         for (auto* e : events_) {
             e->recordingStarted(session_->status().path, session_->firstSampleUsec());
@@ -327,17 +458,26 @@ double Recorder::duration() const { return session_ ? session_->duration() : 0.0
 
 std::string Recorder::stateName() const
 {
+    if (pending_)
+        return "starting";
     if (!session_ || session_->ended())
         return "idle";
     return std::string(sessionStateName(session_->state()));
 }
 
-std::filesystem::path Recorder::path() const { return session_ ? session_->plan().path : std::filesystem::path(); }
+std::filesystem::path Recorder::path() const
+{
+    if (pending_)
+        return pending_->plan.path;
+    return session_ ? session_->plan().path : std::filesystem::path();
+}
 
 RecorderStatus Recorder::status() const
 {
     RecorderStatus s;
     s.state = stateName();
+    if (pending_)
+        s.starting = pending_->plan.path;
     if (session_) {
         s.session = session_->status();
         s.firstSampleUsec = session_->firstSampleUsec();

@@ -11,6 +11,7 @@
 #include "RecordingRequest.hpp"
 #include "RecoveryMarker.hpp"
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,8 +29,15 @@ public:
     virtual void stateChanged() = 0;
 };
 
+// How a call that may wait for audio is answered: once it is done, on the main
+// thread, with its value, or with the error that ended it (then the value is
+// empty).
+template <class T>
+using Reply = std::function<void(T value, std::exception_ptr error)>;
+
 struct RecorderStatus {
-    std::string state = "idle"; // idle, recording, paused
+    std::string state = "idle"; // idle, starting, waiting, recording, paused
+    std::filesystem::path starting; // the take a start waits for audio for
     std::optional<SessionStatus> session;
     std::uint64_t firstSampleUsec = 0;
     std::optional<StopResult> last; // the last recording that ended
@@ -52,26 +60,40 @@ public:
     void removeEvents(RecorderEvents* events) { std::erase(events_, events); }
     ~Recorder();
 
-    std::filesystem::path start(RecordingRequest request);
-    // Starts when idle, stops when recording or paused (at `stopAtUsec`, as
-    // stop() does); returns the new state and the path started or stopped.
-    std::pair<std::string, std::filesystem::path> toggle(RecordingRequest request,
-                                                         std::optional<std::uint64_t> stopAtUsec = std::nullopt);
+    // Starts a take. What can be checked at once is refused here, by throwing
+    // (the path, the format, the device). Opening a new input and waiting for
+    // its first audio (up to 2 s) run on a thread of their own, so that the
+    // main loop goes on serving meanwhile (state "starting"); `reply` comes
+    // once the take is capturing, or with the error that ended the start. A
+    // take that begins from the pre-roll's running input replies at once.
+    void start(RecordingRequest request, Reply<std::filesystem::path> reply);
+    // Starts when idle, stops when starting, recording or paused (at
+    // `stopAtUsec`, as stop() does); replies with the new state and the path
+    // started or stopped.
+    void toggle(RecordingRequest request, std::optional<std::uint64_t> stopAtUsec,
+                Reply<std::pair<std::string, std::filesystem::path>> reply);
     // Ends the take at the moment `atUsec` (CLOCK_MONOTONIC microseconds, when
     // the user asked: a command's start, a key press), or at the moment the call
     // arrives. InvalidArgument for a moment that is unset or in the future.
-    StopResult stop(std::optional<std::uint64_t> atUsec = std::nullopt);
+    // While a start waits for audio, a stop or a cancel lets a healthy input
+    // deliver (up to 300 ms from its opening) and then acts on the take; an
+    // input that has not delivered by then is called off: the start fails with
+    // Cancelled, nothing recorded, and a stop finds nothing to stop.
+    void stop(std::optional<std::uint64_t> atUsec, Reply<StopResult> reply);
+    void cancel(Reply<StopResult> reply);
     void pause() { setPaused(true); }
     void resume() { setPaused(false); }
     void setPaused(bool paused);
-    StopResult cancel();
+    // Before the daemon exits: a start is abandoned, a take finalized.
+    void finishForExit();
     double duration() const;
     RecorderStatus status() const;
     std::string stateName() const;
     std::filesystem::path path() const;
     std::vector<DeviceInfo> devices() const;
 
-    // Finalizes a recording that ended by itself (max_duration, device lost, ...).
+    // On the main thread when woken: answers a start that is done, and
+    // finalizes a recording that ended by itself (max_duration, device lost, ...).
     void reapEnded();
     // Repairs the file of a recording a killed predecessor left marked, and
     // reports it as stopped with reason "recovered". Call once at start-up.
@@ -89,6 +111,17 @@ public:
     const Config& config() const { return config_; }
 
 private:
+    struct PendingStart;
+    // Takes over the session a start made, or answers its error; then runs
+    // what waited for it (a stop, a cancel).
+    void settleStart();
+    // Ends a pending start's wait for audio (see openCaptureStream).
+    void abandonStart();
+    // A stop or cancel that came while a start waited for audio.
+    void endPendingStart(bool cancelled, std::optional<std::uint64_t> atUsec, Reply<StopResult> reply);
+    // Runs `call` once the pending start is settled; what it throws goes to
+    // `fail`.
+    void afterStart(std::function<void()> call, std::function<void(std::exception_ptr)> fail);
     CaptureSession& current(const char* action) const;
     std::filesystem::path nameFile() const;
     StopResult finalize(bool cancel, std::optional<std::int64_t> atNs = std::nullopt);
@@ -109,6 +142,7 @@ private:
     HookRunner hooks_;
     std::mutex markerMutex_; // the writer thread sets the mark when a split take moves on
     bool metering_ = false;
+    std::unique_ptr<PendingStart> pending_; // last: its thread is joined before the rest goes
 };
 
 } // namespace recd

@@ -101,14 +101,50 @@ RecorderAdaptor::~RecorderAdaptor()
     unregisterAdaptor();
 }
 
+namespace {
+
+// The one translation of a failure into what the caller is told.
+sdbus::Error dbusError(const char* method, std::exception_ptr error)
+{
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& e) {
+        log().info("{} refused: {}", method, e.what());
+        return sdbus::Error(dbusErrorName(e.kind()), e.what());
+    } catch (const sdbus::Error& e) {
+        return e;
+    } catch (const std::exception& e) {
+        log().error("{} failed: {}", method, e.what());
+        return sdbus::Error("org.freedesktop.DBus.Error.Failed", e.what());
+    }
+}
+
+} // namespace
+
 template <class F>
 auto RecorderAdaptor::translate(const char* method, F&& f) -> decltype(f())
 {
     try {
         return f();
-    } catch (const Error& e) {
-        log().info("{} refused: {}", method, e.what());
-        throw sdbus::Error(dbusErrorName(e.kind()), e.what());
+    } catch (const Error&) {
+        throw dbusError(method, std::current_exception());
+    }
+}
+
+template <class T, class... Out, class Convert, class Call>
+void RecorderAdaptor::answer(const char* method, sdbus::Result<Out...>&& result, Convert convert, Call call)
+{
+    // sdbus's Result cannot be copied, and a Reply is a std::function: shared.
+    auto shared = std::make_shared<sdbus::Result<Out...>>(std::move(result));
+    const auto fail = [method, shared](std::exception_ptr error) { shared->returnError(dbusError(method, error)); };
+    try {
+        call(Reply<T>([shared, convert, fail](T value, std::exception_ptr error) {
+            if (error)
+                return fail(error);
+            std::apply([&](const auto&... out) { shared->returnResults(out...); }, convert(std::move(value)));
+        }));
+    } catch (...) {
+        fail(std::current_exception());
     }
 }
 
@@ -186,24 +222,29 @@ void RecorderAdaptor::stateChanged()
     getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"State", "Path"});
 }
 
-std::string RecorderAdaptor::StartRecording(const std::string& path, const Options& options)
+void RecorderAdaptor::StartRecording(sdbus::Result<std::string>&& result, std::string path, Options options)
 {
-    return translate("StartRecording", [&] { return recorder_.start(requestFromOptions(path, options)).string(); });
+    answer<std::filesystem::path>(
+        "StartRecording", std::move(result), [](const std::filesystem::path& p) { return std::tuple{p.string()}; },
+        [&](Reply<std::filesystem::path> reply) { recorder_.start(requestFromOptions(path, options), std::move(reply)); });
 }
 
-std::tuple<std::string, std::string> RecorderAdaptor::ToggleRecording(const std::string& path, const Options& options)
+void RecorderAdaptor::ToggleRecording(sdbus::Result<std::string, std::string>&& result, std::string path,
+                                      Options options)
 {
-    return translate("ToggleRecording", [&] {
-        // `at` is the press's moment, for the stop; the rest are start options.
-        Options startOptions = options;
-        std::optional<std::uint64_t> at;
-        if (const auto it = startOptions.find("at"); it != startOptions.end()) {
-            at = optionValue<std::uint64_t>(it->first, it->second, "CLOCK_MONOTONIC microseconds");
-            startOptions.erase(it);
-        }
-        auto [state, file] = recorder_.toggle(requestFromOptions(path, startOptions), at);
-        return std::tuple<std::string, std::string>{state, file.string()};
-    });
+    using Toggled = std::pair<std::string, std::filesystem::path>;
+    answer<Toggled>(
+        "ToggleRecording", std::move(result),
+        [](const Toggled& t) { return std::tuple{t.first, t.second.string()}; },
+        [&](Reply<Toggled> reply) {
+            // `at` is the press's moment, for the stop; the rest are start options.
+            std::optional<std::uint64_t> at;
+            if (const auto it = options.find("at"); it != options.end()) {
+                at = optionValue<std::uint64_t>(it->first, it->second, "CLOCK_MONOTONIC microseconds");
+                options.erase(it);
+            }
+            recorder_.toggle(requestFromOptions(path, options), at, std::move(reply));
+        });
 }
 
 namespace {
@@ -215,14 +256,16 @@ std::tuple<std::string, double, uint64_t> stopReply(const StopResult& r)
 
 } // namespace
 
-std::tuple<std::string, double, uint64_t> RecorderAdaptor::StopRecording()
+void RecorderAdaptor::StopRecording(sdbus::Result<std::string, double, uint64_t>&& result)
 {
-    return translate("StopRecording", [&] { return stopReply(recorder_.stop()); });
+    answer<StopResult>("StopRecording", std::move(result), stopReply,
+                       [&](Reply<StopResult> reply) { recorder_.stop(std::nullopt, std::move(reply)); });
 }
 
-std::tuple<std::string, double, uint64_t> RecorderAdaptor::StopRecordingAt(const uint64_t& monotonic_usec)
+void RecorderAdaptor::StopRecordingAt(sdbus::Result<std::string, double, uint64_t>&& result, uint64_t monotonic_usec)
 {
-    return translate("StopRecordingAt", [&] { return stopReply(recorder_.stop(monotonic_usec)); });
+    answer<StopResult>("StopRecordingAt", std::move(result), stopReply,
+                       [&](Reply<StopResult> reply) { recorder_.stop(monotonic_usec, std::move(reply)); });
 }
 
 double RecorderAdaptor::GetDuration()
@@ -240,9 +283,10 @@ void RecorderAdaptor::ResumeRecording()
     translate("ResumeRecording", [&] { recorder_.resume(); });
 }
 
-void RecorderAdaptor::CancelRecording()
+void RecorderAdaptor::CancelRecording(sdbus::Result<>&& result)
 {
-    translate("CancelRecording", [&] { recorder_.cancel(); });
+    answer<StopResult>("CancelRecording", std::move(result), [](const StopResult&) { return std::tuple<>{}; },
+                       [&](Reply<StopResult> reply) { recorder_.cancel(std::move(reply)); });
 }
 
 std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
@@ -253,7 +297,7 @@ std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
         const SessionStatus& c = s.session ? *s.session : none;
         std::map<std::string, sdbus::Variant> out{
             {"state", text(s.state)},
-            {"path", text(s.session ? c.path.string() : "")},
+            {"path", text(s.session ? c.path.string() : s.starting.string())},
             {"duration", sdbus::Variant(c.duration)},
             {"frames", sdbus::Variant(std::uint64_t{c.frames})},
             {"device", text(c.deviceId)},

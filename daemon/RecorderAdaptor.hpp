@@ -33,14 +33,17 @@ public:
 private:
     using Options = std::map<std::string, sdbus::Variant>;
 
-    std::string StartRecording(const std::string& path, const Options& options) override;
-    std::tuple<std::string, std::string> ToggleRecording(const std::string& path, const Options& options) override;
-    std::tuple<std::string, double, uint64_t> StopRecording() override;
-    std::tuple<std::string, double, uint64_t> StopRecordingAt(const uint64_t& monotonic_usec) override;
+    // Answered asynchronously (Method.Async in the XML): when the Recorder
+    // replies, which for a start that opens an input is once audio flows.
+    void StartRecording(sdbus::Result<std::string>&& result, std::string path, Options options) override;
+    void ToggleRecording(sdbus::Result<std::string, std::string>&& result, std::string path,
+                         Options options) override;
+    void StopRecording(sdbus::Result<std::string, double, uint64_t>&& result) override;
+    void StopRecordingAt(sdbus::Result<std::string, double, uint64_t>&& result, uint64_t monotonic_usec) override;
+    void CancelRecording(sdbus::Result<>&& result) override;
     double GetDuration() override;
     void PauseRecording() override;
     void ResumeRecording() override;
-    void CancelRecording() override;
     std::map<std::string, sdbus::Variant> GetStatus() override;
     std::vector<std::map<std::string, sdbus::Variant>> ListDevices() override;
     void WatchLevels() override;
@@ -51,6 +54,11 @@ private:
     // Runs a call, turning engine errors into their D-Bus errors.
     template <class F>
     auto translate(const char* method, F&& f) -> decltype(f());
+    // Runs call(reply) and answers `result` when the Recorder calls reply, with
+    // convert(value) or the error's D-Bus error; an error thrown at once is
+    // answered at once.
+    template <class T, class... Out, class Convert, class Call>
+    static void answer(const char* method, sdbus::Result<Out...>&& result, Convert convert, Call call);
 
     void unwatch(const std::string& client);
 

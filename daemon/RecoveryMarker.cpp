@@ -24,6 +24,17 @@ std::filesystem::path RecoveryMarker::defaultPath()
 
 namespace {
 
+// fsync(2), then close, whatever fsync said; its error's text if it failed.
+std::optional<std::string> syncAndClose(int fd)
+{
+    const bool synced = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!synced)
+        return std::strerror(err);
+    return std::nullopt;
+}
+
 // The whole of `text` into a new file at `path`, on the disk before this
 // returns; the error's text if that cannot be done.
 std::optional<std::string> writeDurably(const std::filesystem::path& path, const std::string& text)
@@ -43,12 +54,7 @@ std::optional<std::string> writeDurably(const std::filesystem::path& path, const
         }
         done += static_cast<std::size_t>(n);
     }
-    const bool synced = ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!synced)
-        return std::strerror(err);
-    return std::nullopt;
+    return syncAndClose(fd);
 }
 
 std::optional<std::string> syncDirectory(const std::filesystem::path& dir)
@@ -56,12 +62,7 @@ std::optional<std::string> syncDirectory(const std::filesystem::path& dir)
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return std::strerror(errno);
-    const bool synced = ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!synced)
-        return std::strerror(err);
-    return std::nullopt;
+    return syncAndClose(fd);
 }
 
 } // namespace

@@ -120,12 +120,10 @@ int main(int argc, char** argv)
         log.critical("the main loop failed: {}", e.what());
         failed = true;
     }
-    if (recorder.stateName() != "idle") {
-        try {
-            recorder.stop();
-        } catch (const std::exception& e) {
-            log.error("finalizing the recording: {}", e.what());
-        }
+    try {
+        recorder.finishForExit(); // a start abandoned, a take finalized
+    } catch (const std::exception& e) {
+        log.error("finalizing the recording: {}", e.what());
     }
     log.info("recd exiting{}", failed ? std::string(" after the failure") : sig ? fmt::format(" on {}", strsignal(sig))
                                                                                 : std::string(" (bus gone)"));

@@ -72,7 +72,7 @@ std::string_view stopReasonName(StopReason r)
 }
 
 CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded,
-                               RunningInput input)
+                               RunningInput input, std::stop_token abandon)
     : plan_(plan), settings_(settings), onEnded_(std::move(onEnded)), giveBack_(std::move(input.giveBack)),
       retainFrames_(input.retainFrames)
 {
@@ -81,11 +81,7 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         // being captured now, as far back as the ring still holds.
         stream_ = std::move(input.stream);
         ringTail_ = input.readFrame;
-        // Frames already delivered were captured before now, though the clock,
-        // a mean over bursty deliveries, can put now a few ms behind the last
-        // burst: counted from there, a full ring would give a pre-roll short by
-        // those ms.
-        const std::uint64_t now = std::max(stream_->positionNow(), stream_->progress().framesPushed);
+        const std::uint64_t now = stream_->positionNow();
         startFrame_ = std::max(input.readFrame, now - std::min(now, plan.preRollFrames));
         preRollFrames_ = now - std::min(now, startFrame_.load());
     } else {
@@ -95,7 +91,7 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         // frames); leaving it out lines the file up with the moment start
         // returns, and nothing said after "started" is lost. (A pre-roll keeps
         // what came before the request, on purpose.)
-        stream_ = openStream(plan.device);
+        stream_ = openStream(plan.device, abandon);
         startNs_ = monotonicNs();
         startFrame_ = stream_->positionAt(startNs_);
         ringTail_ = 0;
@@ -149,13 +145,13 @@ void CaptureSession::releaseStreams()
     }
 }
 
-std::unique_ptr<CaptureStream> CaptureSession::openStream(const DeviceInfo& device) const
+std::unique_ptr<CaptureStream> CaptureSession::openStream(const DeviceInfo& device, std::stop_token abandon) const
 {
     const auto ringFrames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
     return openCaptureStream(settings_.api, device, captureFormat(plan_),
                              settings_.framesPerBuffer(),
                              std::max<std::size_t>(ringFrames, 4 * settings_.framesPerBuffer()),
-                             settings_.firstBufferTimeout);
+                             settings_.firstBufferTimeout, abandon);
 }
 
 bool CaptureSession::stopPending()
@@ -296,8 +292,11 @@ void CaptureSession::placeFirstSample(std::uint64_t frame)
 std::uint64_t CaptureSession::wallTimeOf(std::uint64_t frame) const
 {
     // By the stream's clock, as starts and stops are placed: the wall clock now,
-    // less how long ago (CLOCK_MONOTONIC) that frame was captured.
-    return static_cast<std::uint64_t>((realtimeNs() - (monotonicNs() - stream_->timeOf(frame))) / 1000);
+    // less how long ago (CLOCK_MONOTONIC) that frame was captured. A stream
+    // with no audio yet has no clock (a start stopped before its first buffer):
+    // its first frame is now.
+    const std::int64_t at = stream_->progress().framesPushed ? stream_->timeOf(frame) : monotonicNs();
+    return static_cast<std::uint64_t>((realtimeNs() - (monotonicNs() - at)) / 1000);
 }
 
 FileSpec CaptureSession::fileSpec(const std::filesystem::path& path, std::uint64_t fileFrame) const

@@ -132,8 +132,10 @@ public:
     // left on disk if any step fails.
     // With a running input, it starts at once: the file begins with up to
     // plan.preRollFrames of the audio the ring holds from before the request.
+    // A stop asked of `abandon` while it waits for the first buffer ends the
+    // wait with Cancelled, nothing left behind (see openCaptureStream).
     CaptureSession(const CapturePlan& plan, const EngineSettings& settings, EndedNotifier onEnded = {},
-                   RunningInput input = {});
+                   RunningInput input = {}, std::stop_token abandon = {});
     ~CaptureSession();
     CaptureSession(const CaptureSession&) = delete;
     CaptureSession& operator=(const CaptureSession&) = delete;
@@ -196,7 +198,7 @@ private:
     void runWriter();
     // Opens the device in the plan's format and waits for its first buffer;
     // throws DeviceLost.
-    std::unique_ptr<CaptureStream> openStream(const DeviceInfo& device) const;
+    std::unique_ptr<CaptureStream> openStream(const DeviceInfo& device, std::stop_token abandon = {}) const;
     // After the device was lost: waits up to plan.reconnectSeconds for it to
     // return and swaps in a new stream. False if it did not, or a stop came first.
     bool reconnect(std::uint64_t consumed);

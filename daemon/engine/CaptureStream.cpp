@@ -394,16 +394,27 @@ CaptureProgress CaptureStream::progress() const noexcept
 
 std::unique_ptr<CaptureStream> openCaptureStream(AudioApi api, const DeviceInfo& device, const CaptureFormat& format,
                                                  unsigned bufferFrames, std::size_t ringFrames,
-                                                 std::chrono::milliseconds firstBufferTimeout)
+                                                 std::chrono::milliseconds firstBufferTimeout,
+                                                 std::stop_token abandon)
 {
     auto stream = std::make_unique<CaptureStream>(api, device, format, bufferFrames, ringFrames);
     const std::int64_t openedNs = monotonicNs();
     stream->start();
     const std::int64_t deadline = openedNs + firstBufferTimeout.count() * 1'000'000;
     CaptureProgress progress = stream->progress();
-    while (progress.framesPushed == 0 && !stream->failed() && monotonicNs() < deadline) {
+    // What a healthy input takes at most to deliver its first buffer here: a
+    // server's stream set-up (35 ms on pipewire-pulse) and a buffer or two.
+    constexpr std::int64_t healthyFirstBufferNs = 300'000'000;
+    const auto calledOff = [&] { return abandon.stop_requested() && monotonicNs() - openedNs >= healthyFirstBufferNs; };
+    while (progress.framesPushed == 0 && !stream->failed() && monotonicNs() < deadline && !calledOff()) {
         std::this_thread::sleep_for(std::chrono::microseconds(500));
         progress = stream->progress();
+    }
+    if (progress.framesPushed == 0 && calledOff()) {
+        stream->stop();
+        throw Cancelled(fmt::format("the start was cancelled while it waited for the first audio from '{}'; "
+                                    "nothing was recorded",
+                                    device.name));
     }
     if (progress.framesPushed == 0) {
         stream->stop();

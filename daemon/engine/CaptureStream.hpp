@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 
 class RtAudio;
 
@@ -97,9 +98,13 @@ private:
 // arrived: "started" must mean "capturing", so that a caller who starts talking
 // when this returns is heard from the first word. Throws DeviceLost if the device
 // cannot be opened or delivers nothing within firstBufferTimeout (the stream is
-// closed again).
+// closed again). When `abandon` is asked to stop while it waits, the wait ends
+// with Cancelled once the stream has been open 300 ms (at once if it has): a
+// healthy input delivers well within that, and its take is then the caller's to
+// stop or cancel; an input that has not is called off.
 std::unique_ptr<CaptureStream> openCaptureStream(AudioApi api, const DeviceInfo& device, const CaptureFormat& format,
                                                  unsigned bufferFrames, std::size_t ringFrames,
-                                                 std::chrono::milliseconds firstBufferTimeout);
+                                                 std::chrono::milliseconds firstBufferTimeout,
+                                                 std::stop_token abandon = {});
 
 } // namespace recd

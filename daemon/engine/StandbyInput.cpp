@@ -160,12 +160,16 @@ void StandbyInput::run()
                 device = plan.device;
                 heldBack = holdBack_ ? holdBack_(plan.device) : std::string();
                 if (heldBack.empty()) {
-                    retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate));
+                    // A buffer more than the pre-roll: a take counts its pre-roll
+                    // back from now by the stream's clock, a mean over bursty
+                    // deliveries, which can put now up to a buffer behind the
+                    // newest frames (PipeWire gave 1.998 s of 2 without it).
+                    const unsigned buffer = standbyBufferFrames(settings_.framesPerBuffer(), plan.rate);
+                    retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate)) + buffer;
                     const auto ringFrames =
                         static_cast<std::size_t>(std::ceil((settings_.ringSeconds + preRollSeconds_) * plan.rate));
                     opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan),
-                                               standbyBufferFrames(settings_.framesPerBuffer(), plan.rate),
-                                               ringFrames, settings_.firstBufferTimeout);
+                                               buffer, ringFrames, settings_.firstBufferTimeout);
                     log().info("pre-roll: keeping '{}' open with the last {:.1f} s ({} Hz, {} ch, {})", device.name,
                                preRollSeconds_, plan.rate, plan.channels, sampleFormatName(plan.sampleFormat));
                     warned = false;

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -112,6 +113,16 @@ std::uint64_t nowUsec()
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
+}
+
+// A pipe source nobody writes to, "dead-microphone": open, but no audio ever
+// comes (PulseAudio's module-pipe-source; pipewire-pulse's plays silence).
+// pactl's exit code.
+int loadDeadMicrophone(const std::filesystem::path& dir)
+{
+    return run({"pactl", "load-module", "module-pipe-source", "source_name=recd_dead",
+                "file=" + (dir / "dead.fifo").string(), "source_properties=device.description=dead-microphone"})
+        .exitCode;
 }
 
 std::string errorNameOf(const std::function<void()>& call)
@@ -483,16 +494,11 @@ TEST_F(DaemonTest, EveryErrorHasItsNameExitCodeAndLeavesNothing)
 
 TEST_F(DaemonTest, ADeviceThatDeliversNothingIsDeviceLostWithNothingLeft)
 {
-    // A pipe source nobody writes to: open, but no audio ever comes.
     if (rigRunsPipeWire())
         GTEST_SKIP() << "pipewire-pulse's module-pipe-source plays silence while nobody writes, so it cannot "
                         "stand for a device that delivers nothing; the faults suite's killed server covers a "
                         "lost device there";
-    const auto fifo = (dir / "dead.fifo").string();
-    ASSERT_EQ(run({"pactl", "load-module", "module-pipe-source", "source_name=recd_dead", "file=" + fifo,
-                   "source_properties=device.description=dead-microphone"})
-                  .exitCode,
-              0);
+    ASSERT_EQ(loadDeadMicrophone(dir.path()), 0);
     const auto t0 = Clock::now();
     const auto r = recctl({"start", "dead.wav", "--device", "dead-microphone"});
     const double took = seconds(Clock::now() - t0);
@@ -511,6 +517,102 @@ TEST_F(DaemonTest, ADeviceThatDeliversNothingIsDeviceLostWithNothingLeft)
     // The daemon goes on serving, and records from a working device.
     ASSERT_EQ(recctl({"start", "alive.wav"}).exitCode, 0);
     std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    expectTone(dir / "alive.wav");
+    run({"pactl", "unload-module", "module-pipe-source"});
+}
+
+// A start waits up to 2 s for its input's first audio on a thread of its own;
+// the main loop goes on serving. The dead pipe source (above) holds a start
+// for the whole 2 s: during that wait every other call is answered at once.
+// A second StartRecording is refused (AlreadyRecording) rather than queued: a
+// second start of the same thing is a mistake the caller should hear of. (A
+// toggle, a press of the same key, takes its turn: RacingToggles above.)
+TEST_F(DaemonTest, WhileAStartWaitsForAudioEveryOtherCallIsAnsweredAtOnce)
+{
+    if (rigRunsPipeWire())
+        GTEST_SKIP() << "pipewire-pulse's module-pipe-source plays silence while nobody writes, so no start "
+                        "waits there; the same code serves both servers";
+    ASSERT_EQ(loadDeadMicrophone(dir.path()), 0);
+    auto bus = sdbus::createSessionBusConnection();
+    bus->enterEventLoopAsync();
+    recctl::RecorderProxy recorder(*bus, recctl::RecorderProxy::Signals::Hear);
+    std::atomic<int> levels{0};
+    recorder.onLevels = [&](const std::vector<double>&, const std::vector<double>&, double) { ++levels; };
+    const auto timed = [](const std::function<void()>& call) {
+        const auto t0 = Clock::now();
+        call();
+        return seconds(Clock::now() - t0);
+    };
+    // Starts `name` from the dead source in the background; returns once recd
+    // says it is starting.
+    struct Pending {
+        std::thread thread;
+        ProcessResult result;
+        double took = 0;
+    };
+    const auto startDead = [&](const std::string& name, Pending& p) {
+        p.thread = std::thread([this, name, &p] {
+            const auto t0 = Clock::now();
+            p.result = recctl({"start", name, "--device", "dead-microphone"});
+            p.took = seconds(Clock::now() - t0);
+        });
+        return waitFor([&] { return recorder.State() == "starting"; }, 1500ms);
+    };
+
+    // 1. Nobody interrupts it: it fails with DeviceLost after 2 s. Meanwhile:
+    Pending first;
+    ASSERT_TRUE(startDead("dead.wav", first));
+    std::map<std::string, sdbus::Variant> status;
+    EXPECT_LT(timed([&] { status = recorder.GetStatus(); }), 0.25) << "GetStatus answered at once";
+    EXPECT_EQ(status["state"].get<std::string>(), "starting");
+    EXPECT_EQ(status["path"].get<std::string>(), (dir / "dead.wav").string());
+    EXPECT_NE(recctl({"status"}).out.find("waits for the input's first audio"), std::string::npos);
+    std::string second;
+    EXPECT_LT(timed([&] { second = errorNameOf([&] { recorder.StartRecording((dir / "b.wav").string(), {}); }); }),
+              0.25);
+    EXPECT_EQ(second, "org.recd.Recorder1.Error.AlreadyRecording");
+    EXPECT_LT(timed([&] { recorder.WatchLevels(); }), 0.25) << "a level watcher is served meanwhile";
+    EXPECT_LT(timed([&] { EXPECT_EQ(recorder.GetDuration(), 0.0); }), 0.25);
+    first.thread.join();
+    EXPECT_EQ(first.result.exitCode, 1);
+    EXPECT_NE(first.result.err.find("no audio arrived from 'dead-microphone' within 2000 ms"), std::string::npos)
+        << first.result.err;
+    EXPECT_GT(first.took, 1.9);
+    EXPECT_EQ(recorder.State(), "idle");
+
+    // 2. and 3. CancelRecording, then StopRecording, call the start off once its
+    // input has had 300 ms to deliver: the start fails with Cancelled, nothing
+    // is left, and neither waits for the start's 2 s.
+    for (const std::string how : {"cancel", "stop"}) {
+        Pending p;
+        const std::string name = "called-off-by-" + how + ".wav";
+        ASSERT_TRUE(startDead(name, p)) << how;
+        double took = 0;
+        if (how == "stop") {
+            std::tuple<std::string, double, std::uint64_t> stopped;
+            took = timed([&] { stopped = recorder.StopRecording(); });
+            EXPECT_EQ(std::get<0>(stopped), (dir / name).string()) << "its path, and nothing recorded";
+            EXPECT_EQ(std::get<1>(stopped), 0.0);
+            EXPECT_EQ(std::get<2>(stopped), 0u);
+        } else {
+            took = timed([&] { recorder.CancelRecording(); });
+        }
+        EXPECT_LT(took, 0.6) << how;
+        p.thread.join();
+        EXPECT_EQ(p.result.exitCode, 1) << how;
+        EXPECT_NE(p.result.err.find("the start was cancelled while it waited for the first audio from "
+                                    "'dead-microphone'; nothing was recorded"),
+                  std::string::npos)
+            << p.result.err;
+        EXPECT_LT(p.took, 1.0) << how << ": the start ended with the " << how << ", not at its 2 s";
+        EXPECT_FALSE(std::filesystem::exists(dir / name)) << how;
+        EXPECT_EQ(recorder.State(), "idle") << how;
+    }
+
+    // The watcher that asked while the first start waited hears the next take.
+    ASSERT_EQ(recctl({"start", "alive.wav"}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return levels.load() > 0; }, 2s)) << "no Level for the watcher";
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     expectTone(dir / "alive.wav");
     run({"pactl", "unload-module", "module-pipe-source"});
