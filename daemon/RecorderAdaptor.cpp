@@ -136,12 +136,25 @@ void RecorderAdaptor::answer(const char* method, sdbus::Result<Out...>&& result,
 {
     // sdbus's Result cannot be copied, and a Reply is a std::function: shared.
     auto shared = std::make_shared<sdbus::Result<Out...>>(std::move(result));
-    const auto fail = [method, shared](std::exception_ptr error) { shared->returnError(dbusError(method, error)); };
+    // A reply that cannot be sent (the caller left the bus) is logged: it must
+    // not unwind into the Recorder, which answers from its main loop.
+    const auto send = [method](auto&& reply) {
+        try {
+            reply();
+        } catch (const std::exception& e) {
+            log().warn("{}: the reply could not be sent: {}", method, e.what());
+        }
+    };
+    const auto fail = [method, shared, send](std::exception_ptr error) {
+        send([&] { shared->returnError(dbusError(method, error)); });
+    };
     try {
-        call(Reply<T>([shared, convert, fail](T value, std::exception_ptr error) {
+        call(Reply<T>([shared, convert, fail, send](T value, std::exception_ptr error) {
             if (error)
                 return fail(error);
-            std::apply([&](const auto&... out) { shared->returnResults(out...); }, convert(std::move(value)));
+            send([&] {
+                std::apply([&](const auto&... out) { shared->returnResults(out...); }, convert(std::move(value)));
+            });
         }));
     } catch (...) {
         fail(std::current_exception());
