@@ -598,14 +598,16 @@ TEST_F(DaemonTest, WhileAStartWaitsForAudioEveryOtherCallIsAnsweredAtOnce)
         } else {
             took = timed([&] { recorder.CancelRecording(); });
         }
-        EXPECT_LT(took, 0.6) << how;
+        // 300 ms for the input to deliver, then closing the stream: RtAudio
+        // gives up on one that delivers nothing after half a second.
+        EXPECT_LT(took, 1.2) << how;
         p.thread.join();
         EXPECT_EQ(p.result.exitCode, 1) << how;
         EXPECT_NE(p.result.err.find("the start was cancelled while it waited for the first audio from "
                                     "'dead-microphone'; nothing was recorded"),
                   std::string::npos)
             << p.result.err;
-        EXPECT_LT(p.took, 1.0) << how << ": the start ended with the " << how << ", not at its 2 s";
+        EXPECT_LT(p.took, 1.5) << how << ": the start ended with the " << how << ", not at its 2 s";
         EXPECT_FALSE(std::filesystem::exists(dir / name)) << how;
         EXPECT_EQ(recorder.State(), "idle") << how;
     }
