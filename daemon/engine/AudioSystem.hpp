@@ -24,7 +24,8 @@ class AudioSystem {
 public:
     explicit AudioSystem(AudioApi api) : api_(api) {}
 
-    // RtAudio's PulseAudio input where this RtAudio was built with it, else ALSA.
+    // recd's own PulseAudio input where this RtAudio was built with PulseAudio
+    // (it lists the devices), else ALSA.
     static AudioApi defaultApi();
 
     AudioApi api() const { return api_; }
