@@ -46,6 +46,7 @@ std::vector<DeviceInfo> AudioSystem::devices() const
 {
     std::vector<DeviceInfo> out;
     try {
+        std::lock_guard lock(rtAudioDeviceListLock());
         RtAudio audio(toRtAudioApi(api_));
         audio.showWarnings(false);
         const unsigned count = audio.getDeviceCount();

@@ -141,8 +141,10 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
             params.nChannels = format.channels;
             RtAudio::StreamOptions options;
             options.streamName = "recd";
+            std::unique_lock listLock(rtAudioDeviceListLock());
             core_->audio->openStream(nullptr, &params, rtFormat(format.sampleFormat), format.rate,
                                      &core_->bufferFrames, &Core::onAudio, core_, &options, &onStreamError);
+            listLock.unlock();
             // Two deliveries at most. The server hands audio over every
             // deliveryInterval() (or every buffer), and the buffers of one
             // delivery arrive together, so with small buffers the frames in

@@ -39,7 +39,14 @@ std::string rigMicrophoneId()
 
 void DaemonTest::startDaemon(const std::string& extraConfig)
 {
-    std::ofstream(configPath()) << "directory = \"" << (dir / "rec").string() << "\"\n" << extraConfig;
+    std::ofstream config(configPath());
+    config << "directory = \"" << (dir / "rec").string() << "\"\n";
+    // RECD_TEST_AUDIO_API runs a suite on the input it names instead of the default
+    // one (scripts/test runs the rig suites on both of recd's PulseAudio inputs).
+    if (const char* api = std::getenv("RECD_TEST_AUDIO_API"); api && *api)
+        config << "audio_api = \"" << api << "\"\n";
+    config << extraConfig;
+    config.close();
     daemon = std::make_unique<Child>(std::vector<std::string>{recdBinary(), "--config", configPath().string(),
                                                               "--log-level", "debug"},
                                      std::map<std::string, std::string>{
