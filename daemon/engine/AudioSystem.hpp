@@ -24,8 +24,7 @@ class AudioSystem {
 public:
     explicit AudioSystem(AudioApi api) : api_(api) {}
 
-    // recd's own PulseAudio input where this RtAudio was built with PulseAudio
-    // (it lists the devices), else ALSA.
+    // RtAudio's PulseAudio input where this RtAudio was built with it, else ALSA.
     static AudioApi defaultApi();
 
     AudioApi api() const { return api_; }

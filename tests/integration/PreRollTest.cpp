@@ -205,7 +205,9 @@ TEST_F(NoPreRollTest, WavFilesCarryTheTimeOfTheirFirstSampleInABextChunk)
     // Once the stream's clock has placed the first frame for good (a quarter of
     // a second in; CaptureSession::settleStart).
     std::this_thread::sleep_for(400ms);
-    const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    const auto asked = recctl({"status", "--json"});
+    ASSERT_EQ(asked.exitCode, 0) << asked.err << daemonLog();
+    const auto status = nlohmann::json::parse(asked.out);
     ASSERT_EQ(recctl({"stop"}).exitCode, 0);
     expectBextAt(file, status["first_sample_usec"].get<std::uint64_t>());
     // Other containers have no bext chunk; a FLAC take works as before.

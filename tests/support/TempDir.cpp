@@ -16,6 +16,9 @@ TempDir::TempDir()
 
 TempDir::~TempDir()
 {
+    // RECD_TEST_KEEP_FILES keeps every take and log, to study a failure.
+    if (const char* keep = std::getenv("RECD_TEST_KEEP_FILES"); keep && *keep)
+        return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
 }
