@@ -21,4 +21,13 @@ inline std::uint64_t monotonicUsec() noexcept
     return static_cast<std::uint64_t>(monotonicNs() / 1000);
 }
 
+// The wall clock (CLOCK_REALTIME), only to stamp a moment for people and files
+// (a take's first sample); every duration is measured on monotonicNs().
+inline std::int64_t realtimeNs() noexcept
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 } // namespace recd

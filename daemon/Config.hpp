@@ -1,6 +1,6 @@
 #pragma once
 
-#include "CaptureSession.hpp"
+#include "EngineSettings.hpp"
 #include "SampleFormat.hpp"
 
 #include <filesystem>

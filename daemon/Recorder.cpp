@@ -207,15 +207,17 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
         if (auto running = standby_->take(plan.device, captureFormat(plan)))
             input = std::move(*running);
     const auto t1 = std::chrono::steady_clock::now();
-    EngineSettings settings = config_.engine;
-    settings.streamCloser = &streamCloser_;
-    settings.onLevels = wake_;
-    settings.onBegan = wake_;
+    const EngineSettings settings = config_.engine; // a reload while the start waits changes only the next
+    SessionHooks hooks;
+    hooks.streamCloser = &streamCloser_;
+    hooks.onEnded = wake_;
+    hooks.onLevels = wake_;
+    hooks.onBegan = wake_;
     // The crash mark names the file being written: part 1 once it exists and
     // before audio goes in, each next part as a split take moves on (from the
     // writer thread, hence the lock). A stream leaves no file of recd's to repair.
     if (!plan.streamFd)
-        settings.onNewFile = [this](const std::filesystem::path& path) {
+        hooks.onNewFile = [this](const std::filesystem::path& path) {
             std::lock_guard lock(markerMutex_);
             marker_.set(path);
         };
@@ -230,7 +232,7 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
     if (input.stream) {
         // The pre-roll's input is running: nothing to wait for.
         try {
-            p->session = std::make_unique<CaptureSession>(plan, settings, wake_, std::move(input));
+            p->session = std::make_unique<CaptureSession>(plan, settings, hooks, std::move(input));
         } catch (...) {
             p->error = std::current_exception();
         }
@@ -238,10 +240,10 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
         settleStart();
         return;
     }
-    p->thread = std::jthread([this, p, plan, settings](std::stop_token abandon) {
+    p->thread = std::jthread([this, p, plan, settings, hooks](std::stop_token abandon) {
         nameThisThread("recd-starter");
         try {
-            p->session = std::make_unique<CaptureSession>(plan, settings, wake_, RunningInput{}, abandon);
+            p->session = std::make_unique<CaptureSession>(plan, settings, hooks, RunningInput{}, abandon);
         } catch (...) {
             p->error = std::current_exception();
         }

@@ -1,4 +1,6 @@
 #include "StandbyInput.hpp"
+
+#include "CaptureSession.hpp"
 #include "ThreadName.hpp"
 
 #include "Errors.hpp"

@@ -1,6 +1,8 @@
 #pragma once
 
-#include "CaptureSession.hpp"
+#include "EngineSettings.hpp"
+#include "RecordingRequest.hpp"
+#include "RunningInput.hpp"
 #include "StreamCloser.hpp"
 
 #include <condition_variable>

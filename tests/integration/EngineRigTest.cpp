@@ -133,7 +133,9 @@ TEST_P(EngineRig, MaxDurationEndsAtExactlyThatManyFrames)
     std::atomic<bool> notified{false};
     RecordingRequest r;
     r.maxDuration = 0.75;
-    CaptureSession session(plan("limited.wav", r), settings, [&] { notified = true; });
+    SessionHooks hooks;
+    hooks.onEnded = [&] { notified = true; };
+    CaptureSession session(plan("limited.wav", r), settings, hooks);
     const auto deadline = Clock::now() + 3s;
     while (!session.ended() && Clock::now() < deadline)
         std::this_thread::sleep_for(10ms);
@@ -256,6 +258,7 @@ class Counter : public ::testing::Test {
 protected:
     TempDir dir;
     EngineSettings settings;
+    SessionHooks hooks;
 
     CapturePlan plan(const std::string& name)
     {
@@ -269,7 +272,7 @@ protected:
     std::atomic<bool> stalled{false};
     void stallWriterOnce(std::chrono::milliseconds howLong)
     {
-        settings.beforeWrite = [this, howLong](std::uint64_t framesInFile) {
+        hooks.beforeWrite = [this, howLong](std::uint64_t framesInFile) {
             if (framesInFile > 24000 && !stalled.exchange(true))
                 std::this_thread::sleep_for(howLong);
         };
@@ -278,7 +281,7 @@ protected:
 
 TEST_F(Counter, EveryFrameArrivesOnceAndInOrder)
 {
-    CaptureSession session(plan("count.wav"), settings);
+    CaptureSession session(plan("count.wav"), settings, hooks);
     std::this_thread::sleep_for(2s);
     const StopResult r = session.stop();
     const auto c = test::checkCounter(readAudioFile(r.path));
@@ -289,7 +292,7 @@ TEST_F(Counter, EveryFrameArrivesOnceAndInOrder)
 
 TEST_F(Counter, PauseCutsOutExactlyThePausedFrames)
 {
-    CaptureSession session(plan("pause.wav"), settings);
+    CaptureSession session(plan("pause.wav"), settings, hooks);
     std::this_thread::sleep_for(500ms);
     session.pause();
     std::this_thread::sleep_for(500ms);
@@ -305,7 +308,7 @@ TEST_F(Counter, PauseCutsOutExactlyThePausedFrames)
 TEST_F(Counter, AStalledWriterShorterThanTheRingLosesNothing)
 {
     stallWriterOnce(3s);
-    CaptureSession session(plan("stall.wav"), settings);
+    CaptureSession session(plan("stall.wav"), settings, hooks);
     std::this_thread::sleep_for(4500ms);
     const StopResult r = session.stop();
     EXPECT_TRUE(stalled);
@@ -322,7 +325,7 @@ TEST_F(Counter, AStallLongerThanTheRingDropsExactlyWhatItCounts)
 {
     settings.ringSeconds = 1.0;
     stallWriterOnce(2500ms);
-    CaptureSession session(plan("overrun.wav"), settings);
+    CaptureSession session(plan("overrun.wav"), settings, hooks);
     std::this_thread::sleep_for(4s);
     const StopResult r = session.stop();
     const auto status = session.status();
@@ -340,7 +343,7 @@ TEST_F(Counter, AStallLongerThanTheRingDropsExactlyWhatItCounts)
 TEST_F(Counter, AStopAtAnEarlierMomentEndsTheFileThere)
 {
     stallWriterOnce(1500ms);
-    CaptureSession session(plan("at.wav"), settings);
+    CaptureSession session(plan("at.wav"), settings, hooks);
     const std::int64_t started = monotonicNs();
     std::this_thread::sleep_for(1s);
     const std::int64_t moment = monotonicNs();
@@ -359,7 +362,7 @@ TEST_F(Counter, AStopAtAnEarlierMomentEndsTheFileThere)
 // waited for.
 TEST_F(Counter, AStopAtAMomentAlreadyWrittenEndsWhereWritingGotTo)
 {
-    CaptureSession session(plan("late.wav"), settings);
+    CaptureSession session(plan("late.wav"), settings, hooks);
     const std::int64_t started = monotonicNs();
     std::this_thread::sleep_for(1s);
     const std::int64_t moment = monotonicNs();
@@ -380,7 +383,7 @@ TEST_F(Counter, AStopAtAMomentAlreadyWrittenEndsWhereWritingGotTo)
 TEST_F(Counter, AStopAtAMomentBeforeTheTakeBeganCountsFromWhenItArrived)
 {
     const std::int64_t moment = monotonicNs();
-    CaptureSession session(plan("early.flac"), settings);
+    CaptureSession session(plan("early.flac"), settings, hooks);
     std::this_thread::sleep_for(200ms);
     const StopResult r = session.stop(moment);
     EXPECT_NEAR(r.duration, 0.2, 0.05);

@@ -1,0 +1,36 @@
+#pragma once
+// What a CaptureSession calls back, and the service it is lent. Every callback
+// runs on the session's writer thread unless said otherwise, so each must only
+// note or wake, never call back into the session.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+
+namespace recd {
+
+class StreamCloser;
+
+struct SessionHooks {
+    // Where a finished session's streams are closed, after its file is final, so
+    // that a stop does not wait for the device. Null: the session closes them
+    // itself before stop() returns.
+    StreamCloser* streamCloser = nullptr;
+    // The session ended by itself (max_duration, silence, device lost, write
+    // error): the owner then calls finish().
+    std::function<void()> onEnded;
+    // New levels are ready (about every 100 ms of audio, only while metering is on).
+    std::function<void()> onLevels;
+    // A take armed with start_on_sound heard sound and began.
+    std::function<void()> onBegan;
+    // Each file the take writes, before audio goes into it: the first from the
+    // constructor (on the caller's thread), each next part of a split take on the
+    // writer thread.
+    std::function<void(const std::filesystem::path&)> onNewFile;
+    // Before each write, with the frames in the file so far. For tests only: a
+    // disk that stalls for seconds on cue cannot be produced in a container, so a
+    // test stalls the writer here instead.
+    std::function<void(std::uint64_t framesInFile)> beforeWrite;
+};
+
+} // namespace recd
