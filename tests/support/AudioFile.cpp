@@ -110,6 +110,10 @@ CounterCheck checkCounter(const AudioFile& a)
     for (std::int64_t f = 0; f < a.frames; ++f) {
         const auto i = static_cast<std::size_t>(f * a.channels);
         const std::int64_t index = word(a.samples[i]) | (static_cast<std::int64_t>(word(a.samples[i + 1])) << 16);
+        if (f > 0 && index == 0) {
+            ++c.serverSilence;
+            continue;
+        }
         if (f == 0) {
             c.firstIndex = index;
         } else {

@@ -57,6 +57,13 @@ struct CounterCheck {
     std::int64_t lost = 0;       // frames skipped over by forward jumps
     std::int64_t duplicated = 0; // frames repeated or out of order
     std::vector<std::pair<std::int64_t, std::int64_t>> jumps; // (frame in file, index step) where step != 1
+    // All-zero frames after the first: the counter names frame 0 only when the
+    // rig starts, so these are silence the sound server mixed in while the rig's
+    // feeder underran (seen: 90 frames under load, the count going on after
+    // them exactly where it stopped). Not the recorder's; left out of the count.
+    std::int64_t serverSilence = 0;
+    // Frames in the file that carry the counter.
+    std::int64_t counted(std::int64_t frames) const { return frames - serverSilence; }
 };
 CounterCheck checkCounter(const AudioFile& a);
 
