@@ -1,6 +1,7 @@
 #include "RecoveryMarker.hpp"
 
 #include "Log.hpp"
+#include "WriteAll.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -42,17 +43,10 @@ std::optional<std::string> writeDurably(const std::filesystem::path& path, const
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return std::strerror(errno);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            const int err = errno;
-            ::close(fd);
-            return std::strerror(err);
-        }
-        done += static_cast<std::size_t>(n);
+    if (writeAll(fd, text.data(), text.size()) != text.size()) {
+        const int err = errno;
+        ::close(fd);
+        return std::strerror(err);
     }
     return syncAndClose(fd);
 }

@@ -2,6 +2,7 @@
 
 #include "Errors.hpp"
 #include "Log.hpp"
+#include "WriteAll.hpp"
 
 #include <sndfile.h>
 
@@ -92,15 +93,9 @@ struct StreamIo {
     static sf_count_t write(const void* data, sf_count_t bytes, void* self)
     {
         auto& io = *static_cast<StreamIo*>(self);
-        sf_count_t done = 0;
-        while (done < bytes) {
-            const ssize_t n = ::write(io.fd, static_cast<const char*>(data) + done, static_cast<std::size_t>(bytes - done));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break; // EPIPE: the reader went away (SIGPIPE is ignored); the short count fails the write
-            done += n;
-        }
+        // Short on EPIPE, when the reader went away (SIGPIPE is ignored): the
+        // short count fails the write.
+        const auto done = static_cast<sf_count_t>(writeAll(io.fd, data, static_cast<std::size_t>(bytes)));
         io.written += done;
         return done;
     }
