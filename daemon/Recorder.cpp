@@ -229,25 +229,24 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
     p->checksMs = ms(t1 - t0).count();
     p->opening = t1;
     pending_ = std::move(pending);
-    if (input.stream) {
-        // The pre-roll's input is running: nothing to wait for.
+    // The session, or the error that stopped it, is the start's result.
+    const auto open = [p, plan, settings, hooks](RunningInput running, std::stop_token abandon) {
         try {
-            p->session = std::make_unique<CaptureSession>(plan, settings, hooks, std::move(input));
+            p->session = std::make_unique<CaptureSession>(plan, settings, hooks, std::move(running), abandon);
         } catch (...) {
             p->error = std::current_exception();
         }
         p->done.store(true, std::memory_order_release);
+    };
+    if (input.stream) {
+        // The pre-roll's input is running: nothing to wait for.
+        open(std::move(input), {});
         settleStart();
         return;
     }
-    p->thread = std::jthread([this, p, plan, settings, hooks](std::stop_token abandon) {
+    p->thread = std::jthread([this, open](std::stop_token abandon) {
         nameThisThread("recd-starter");
-        try {
-            p->session = std::make_unique<CaptureSession>(plan, settings, hooks, RunningInput{}, abandon);
-        } catch (...) {
-            p->error = std::current_exception();
-        }
-        p->done.store(true, std::memory_order_release);
+        open(RunningInput{}, abandon);
         wake_(); // the main loop settles it (reapEnded)
     });
     // "starting" is not announced: it lasts a buffer or two, and what follows
