@@ -5,6 +5,8 @@
 // (daemon/DbusErrors.cpp). Messages are written for a person: they say what was
 // wrong and what is allowed.
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -53,6 +55,18 @@ public:
     {
     }
     int errorNumber() const noexcept { return errorNumber_; }
+
+    // The system call that just failed: "WHAT 'SUBJECT': <errno's text>" (or
+    // "WHAT: ..." with no subject), errno kept. Call it right after the call,
+    // before anything else can change errno.
+    static IoError fromErrno(const char* what, const std::string& subject = {})
+    {
+        const int err = errno;
+        std::string message = what;
+        if (!subject.empty())
+            message += " '" + subject + "'";
+        return IoError(message + ": " + std::strerror(err), err);
+    }
 
 private:
     int errorNumber_;

@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,11 +65,7 @@ public:
     void sync() { ::fdatasync(fd_); }
 
 private:
-    IoError failed(const char* what) const
-    {
-        const int err = errno;
-        return IoError(fmt::format("{} '{}': {}", what, path_.string(), std::strerror(err)), err);
-    }
+    IoError failed(const char* what) const { return IoError::fromErrno(what, path_.string()); }
 
     std::filesystem::path path_;
     int fd_ = -1;

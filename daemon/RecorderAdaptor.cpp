@@ -5,9 +5,7 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
 #include <set>
@@ -58,10 +56,8 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
         } else if (key == "fd") {
             // The message's descriptor is closed when the call returns: keep a dup.
             const int fd = ::fcntl(optionValue<sdbus::UnixFd>(key, value, "a file descriptor").get(), F_DUPFD_CLOEXEC, 0);
-            if (fd < 0) {
-                const int err = errno;
-                throw IoError(fmt::format("cannot keep the descriptor passed in option 'fd': {}", std::strerror(err)), err);
-            }
+            if (fd < 0)
+                throw IoError::fromErrno("cannot keep the descriptor passed in option 'fd'");
             r.streamFd = std::shared_ptr<const int>(new int(fd), [](const int* p) {
                 ::close(*p);
                 delete p;

@@ -35,21 +35,17 @@ void checkTargetPath(const std::filesystem::path& path, bool overwrite)
 
     const std::filesystem::path parent = path.parent_path();
     struct stat st{};
-    const auto cannot = [](const std::string& what, const std::string& where) {
-        const int err = errno;
-        return IoError(fmt::format("{} '{}': {}", what, where, std::strerror(err)), err);
-    };
     if (::stat(parent.c_str(), &st) != 0)
-        throw cannot("cannot record into", parent.string());
+        throw IoError::fromErrno("cannot record into", parent.string());
     if (!S_ISDIR(st.st_mode))
         throw IoError(fmt::format("cannot record into '{}': it is not a directory", parent.string()));
     if (::access(parent.c_str(), W_OK | X_OK) != 0)
-        throw cannot("cannot record into", parent.string());
+        throw IoError::fromErrno("cannot record into", parent.string());
 
     if (::lstat(path.c_str(), &st) != 0) {
         if (errno == ENOENT)
             return;
-        throw cannot("cannot check", text);
+        throw IoError::fromErrno("cannot check", text);
     }
     if (S_ISLNK(st.st_mode))
         throw InvalidArgument(fmt::format("'{}' is a symbolic link; recd writes only regular files, never through a link", text));

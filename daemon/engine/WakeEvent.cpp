@@ -2,23 +2,17 @@
 
 #include "Errors.hpp"
 
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 namespace recd {
 
 WakeEvent::WakeEvent() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
 {
-    if (fd_ < 0) {
-        const int err = errno;
-        throw IoError(fmt::format("cannot create an eventfd: {}", std::strerror(err)), err);
-    }
+    if (fd_ < 0)
+        throw IoError::fromErrno("cannot create an eventfd");
 }
 
 WakeEvent::~WakeEvent() { ::close(fd_); }
