@@ -60,8 +60,8 @@ void CaptureSession::runWriter()
         return (ring->readable() - std::min(ring->readable(), offset)) / frameBytes;
     };
     std::int64_t stopDeadline = 0;
-    auto lastSync = std::chrono::steady_clock::now();
-    const auto syncEvery = std::chrono::duration<double>(settings_.syncInterval);
+    const auto syncNs = static_cast<std::int64_t>(settings_.syncInterval * 1e9);
+    std::int64_t nextSyncNs = monotonicNs() + syncNs;
     const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
     const std::int64_t bufferNs =
         static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
@@ -224,9 +224,14 @@ void CaptureSession::runWriter()
                 byItself = true;
                 break;
             }
-            if (std::chrono::steady_clock::now() - lastSync >= syncEvery) {
+            if (now >= nextSyncNs) {
                 files_->sync();
-                lastSync = std::chrono::steady_clock::now();
+                // The file now holds the audio up to the frame the writer reached,
+                // captured a little before now (the held-back audio and the buffer
+                // on its way): the next sync is due an interval after that frame,
+                // so that a crash loses at most sync_interval of audio. Not sooner
+                // than half an interval from now, should the writer be far behind.
+                nextSyncNs = std::max(stream_->timeOf(consumed - streamBase_.load()) + syncNs, now + syncNs / 2);
             }
             // The ring was empty just now but for the held-back audio: everything
             // else that had arrived is written, and a catchUp() may count it.
@@ -238,8 +243,7 @@ void CaptureSession::runWriter()
             // wait then finds: none is lost between this look and the wait.
             const auto batch = timeline.pending() ? std::chrono::milliseconds(0) : writerBatch;
             stream_->wakeReaderEvery(std::max<std::uint64_t>(1, plan_.rate * batch.count() / 1000));
-            const auto untilSync = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                syncEvery - (std::chrono::steady_clock::now() - lastSync));
+            const auto untilSync = std::chrono::nanoseconds(nextSyncNs - monotonicNs());
             stream_->waitForAudio(timeline.pending()
                                       ? std::chrono::nanoseconds(markPoll)
                                       : std::clamp<std::chrono::nanoseconds>(untilSync, std::chrono::milliseconds(1),
