@@ -8,10 +8,10 @@
 
 namespace recd {
 
-unsigned standbyBufferFrames(unsigned bufferFrames, unsigned rate)
+unsigned relaxedDeliveryFrames(unsigned bufferFrames, unsigned rate)
 {
-    const auto standby = static_cast<unsigned>(static_cast<std::uint64_t>(rate) * standbyBufferTime.count() / 1000);
-    return std::max(bufferFrames, standby);
+    const auto relaxed = static_cast<unsigned>(static_cast<std::uint64_t>(rate) * relaxedDeliveryTime.count() / 1000);
+    return std::max(bufferFrames, relaxed);
 }
 
 std::chrono::milliseconds deliveryInterval()

@@ -29,12 +29,18 @@ namespace recd {
 // duration").
 inline constexpr unsigned defaultBufferFrames = 2048;
 
-// A pre-roll keeps its input open between takes and a start takes its audio
-// from the ring, so nobody waits for that stream's first buffer: it runs at the
-// larger of the buffer and this, waking the server and recd less often while
-// it waits (most of its life).
-inline constexpr std::chrono::milliseconds standbyBufferTime{100};
-unsigned standbyBufferFrames(unsigned bufferFrames, unsigned rate);
+// While nothing waits on the next frames, the server need not hand them over
+// so often. A pre-roll keeps its input open between takes and a start takes its
+// audio from the ring, so nobody waits for that stream's first buffer: it opens
+// at the larger of the buffer and this, waking the server and recd less often
+// while it waits (most of its life). A take's stream relaxes to the same in its
+// steady part, and is made prompt again (back to its buffer) when a pause,
+// resume or stop waits for the frames up to its moment: recd's own PulseAudio
+// input changes a running stream's fragment (pa_stream_set_buffer_attr), which
+// RtAudio's pa_simple cannot. Not more than 100 ms: the Level signal comes from
+// the writer about ten times a second, and the writer wakes with deliveries.
+inline constexpr std::chrono::milliseconds relaxedDeliveryTime{100};
+unsigned relaxedDeliveryFrames(unsigned bufferFrames, unsigned rate);
 
 // The environment variable through which libpulse lets a process choose its
 // streams' latency and fragment size (PULSE_LATENCY_MSEC). recd never sets it

@@ -76,7 +76,8 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
             delete core_;
             throw;
         }
-        core_->inFlightFrames = 2ULL * bufferFrames;
+        core_->relaxedFrames = relaxedDeliveryFrames(bufferFrames, format.rate);
+        core_->inFlightFrames = 2ULL * core_->relaxedFrames;
     } else {
         try {
             core_->audio = std::make_unique<RtAudio>(toRtAudioApi(api));
@@ -166,6 +167,14 @@ bool CaptureStream::abandoned() const noexcept { return core_->abandoned.load();
 void CaptureStream::wakeReaderEvery(std::uint64_t everyFrames) noexcept
 {
     core_->wakeEveryFrames.store(everyFrames, std::memory_order_relaxed);
+}
+void CaptureStream::setDelivery(Delivery delivery) noexcept
+{
+    // A request to the server, once per change: the reader asks on every pass.
+    if (!core_->pulse || delivery == core_->delivery)
+        return;
+    core_->delivery = delivery;
+    core_->pulse->setFragment(delivery == Delivery::Relaxed ? core_->relaxedFrames : core_->bufferFrames);
 }
 void CaptureStream::wakeReader() const noexcept { core_->readerWake.post(); }
 void CaptureStream::waitForAudio(std::chrono::nanoseconds timeout) const noexcept { core_->readerWake.wait(timeout); }

@@ -69,6 +69,14 @@ public:
     void wakeReader() const noexcept;
     void waitForAudio(std::chrono::nanoseconds timeout) const noexcept;
 
+    // How soon the server hands audio over (AudioPacing.hpp, relaxedDeliveryTime):
+    // Prompt, a delivery per buffer, while someone waits on the frames up to a
+    // moment (a pause, resume or stop); Relaxed, fewer and larger deliveries,
+    // while nobody does. Only recd's own PulseAudio input can change a running
+    // stream's pace; RtAudio's keeps its buffer. Called by the stream's reader.
+    enum class Delivery { Prompt, Relaxed };
+    void setDelivery(Delivery delivery) noexcept;
+
     CaptureProgress progress() const noexcept;
     // The absolute frame index being captured at monotonic time `ns`: counted
     // back from the last buffer for a moment already delivered, or forward by the

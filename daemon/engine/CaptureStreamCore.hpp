@@ -43,6 +43,8 @@ struct CaptureStream::Core {
     CaptureFormat format;
     unsigned bufferFrames;
     std::uint64_t inFlightFrames = 0; // the most that can be on its way from the device: see the constructor
+    unsigned relaxedFrames = 0;       // the fragment of a relaxed delivery (pulse-native)
+    Delivery delivery = Delivery::Prompt; // as asked of the server; touched only by the reader
     RingBuffer ring;
     std::unique_ptr<RtAudio> audio;     // RtAudio's input, or
     std::unique_ptr<PulseInput> pulse;  // recd's own (audio_api pulse-native)

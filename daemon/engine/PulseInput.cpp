@@ -47,10 +47,7 @@ PulseInput::PulseInput(const std::string& source, unsigned rate, unsigned channe
     pa_stream_set_read_callback(stream_, &onRead, this);
     // The fragment is the latency asked of the server, as RtAudio's buffer is
     // (AudioPacing.hpp): the graph's period is left as it is.
-    pa_buffer_attr attr{};
-    attr.maxlength = static_cast<std::uint32_t>(-1);
-    attr.tlength = attr.prebuf = attr.minreq = static_cast<std::uint32_t>(-1);
-    attr.fragsize = static_cast<std::uint32_t>(fragmentFrames * frameBytes_);
+    const pa_buffer_attr attr = bufferAttr(fragmentFrames);
     const auto flags =
         static_cast<pa_stream_flags_t>(PA_STREAM_ADJUST_LATENCY | PA_STREAM_START_CORKED);
     if (pa_stream_connect_record(stream_, source.empty() ? nullptr : source.c_str(), &attr, flags) < 0)
@@ -68,6 +65,25 @@ PulseInput::PulseInput(const std::string& source, unsigned rate, unsigned channe
 }
 
 PulseInput::~PulseInput() { stop(); }
+
+pa_buffer_attr PulseInput::bufferAttr(unsigned fragmentFrames) const noexcept
+{
+    pa_buffer_attr attr{};
+    attr.maxlength = static_cast<std::uint32_t>(-1);
+    attr.tlength = attr.prebuf = attr.minreq = static_cast<std::uint32_t>(-1);
+    attr.fragsize = static_cast<std::uint32_t>(fragmentFrames * frameBytes_);
+    return attr;
+}
+
+void PulseInput::setFragment(unsigned frames) noexcept
+{
+    const PulseConnection::Lock lock(*connection_);
+    if (!ready_)
+        return;
+    const pa_buffer_attr attr = bufferAttr(frames);
+    if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &attr, nullptr, nullptr))
+        pa_operation_unref(op);
+}
 
 void PulseInput::start()
 {

@@ -15,6 +15,7 @@
 #include <string>
 
 struct pa_stream;
+struct pa_buffer_attr;
 
 namespace recd {
 
@@ -37,11 +38,15 @@ public:
 
     void start();
     void stop() noexcept;
+    // Asks the server to hand audio over in fragments of this many frames from
+    // now on, without stopping the stream. Does not wait for the answer.
+    void setFragment(unsigned frames) noexcept;
 
 private:
     static void onRead(pa_stream* stream, std::size_t bytes, void* self) noexcept;
     static void onStreamState(pa_stream* stream, void* self) noexcept;
     void closeStream() noexcept;
+    pa_buffer_attr bufferAttr(unsigned fragmentFrames) const noexcept;
 
     std::shared_ptr<PulseConnection> connection_;
     pa_stream* stream_ = nullptr;

@@ -241,6 +241,10 @@ void CaptureSession::runWriter()
                 continue;
             // A request made from here on posts the stream's wake-up, which the
             // wait then finds: none is lost between this look and the wait.
+            // A mark waits on the frames up to its moment: those should come
+            // with the next buffer, not the next relaxed delivery.
+            stream_->setDelivery(timeline.pending() ? CaptureStream::Delivery::Prompt
+                                                    : CaptureStream::Delivery::Relaxed);
             const auto batch = timeline.pending() ? std::chrono::milliseconds(0) : writerBatch;
             stream_->wakeReaderEvery(std::max<std::uint64_t>(1, plan_.rate * batch.count() / 1000));
             const auto untilSync = std::chrono::nanoseconds(nextSyncNs - monotonicNs());

@@ -251,7 +251,9 @@ void SoundFileWriter::sync()
         return; // a pipe has no header to patch and nothing to sync to disk
     if (!spec_.container->lossy())
         sf_command(file_, SFC_UPDATE_HEADER_NOW, nullptr, 0);
-    sf_write_sync(file_);
+    // Not sf_write_sync as well: it is an fsync(2) whose error libsndfile drops,
+    // and a second wait for the disk each second (libsndfile keeps no buffer of
+    // its own to flush). fdatasync covers the data and the file's new size.
     if (::fdatasync(fd_) != 0) {
         const int err = errno;
         throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(err)), err);

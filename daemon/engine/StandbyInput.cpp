@@ -166,7 +166,7 @@ void StandbyInput::run()
                     // back from now by the stream's clock, a mean over bursty
                     // deliveries, which can put now up to a buffer behind the
                     // newest frames (PipeWire gave 1.998 s of 2 without it).
-                    const unsigned buffer = standbyBufferFrames(settings_.framesPerBuffer(), plan.rate);
+                    const unsigned buffer = relaxedDeliveryFrames(settings_.framesPerBuffer(), plan.rate);
                     retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate)) + buffer;
                     const auto ringFrames =
                         static_cast<std::size_t>(std::ceil((settings_.ringSeconds + preRollSeconds_) * plan.rate));

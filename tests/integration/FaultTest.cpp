@@ -43,8 +43,10 @@ protected:
 // repair the file must open and hold the audio up to within one sync interval
 // (1 s) and one buffer of the kill; after the next recd starts and repairs it,
 // everything written before the kill: all but what the writer had not yet
-// written (its 100 ms batch and 50 ms hold-back, CaptureSession.cpp) and the
-// buffer on its way (43 ms), so under a quarter of a second.
+// written (its 100 ms batch and 50 ms hold-back, SessionWriter.cpp) and the
+// delivery on its way: a 43 ms buffer with RtAudio, up to a relaxed delivery
+// with recd's own input (100 ms, which PipeWire sends in whole 43 ms quanta:
+// 128 ms; AudioPacing.hpp). So about a third of a second at most.
 TEST_F(FaultTest, SigkillAtRandomMomentsLosesAtMostOneSyncInterval)
 {
     std::mt19937 random(20261124);
@@ -73,12 +75,12 @@ TEST_F(FaultTest, SigkillAtRandomMomentsLosesAtMostOneSyncInterval)
         const auto after = readAudioFile(file);
         const double lossAfter = elapsed - after.duration();
         worstAfter = std::max(worstAfter, lossAfter);
-        EXPECT_LT(lossAfter, 0.25) << "kill " << i;
+        EXPECT_LT(lossAfter, 0.35) << "kill " << i;
         EXPECT_GE(after.duration(), before.duration());
         if (after.frames > 0) {
             EXPECT_NEAR(toneFrequency(after.channel(0), after.rate), 440.0, 2.0);
         }
-        if (lossBefore < 1.05 && lossAfter < 0.25)
+        if (lossBefore < 1.05 && lossAfter < 0.35)
             ++survived;
     }
     std::cout << fmt::format("kills survived: {} of {}; worst loss before repair {:.3f} s, after {:.3f} s\n",

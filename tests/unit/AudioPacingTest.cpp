@@ -32,12 +32,12 @@ TEST(AudioPacing, BothApisAskForNoLessThanTheGraphsDefaultPeriod)
     EXPECT_EQ(settings.framesPerBuffer(), 512u);
 }
 
-TEST(AudioPacing, AKeptInputRunsAtATenthOfASecondOrItsBufferIfLarger)
+TEST(AudioPacing, ARelaxedStreamIsDeliveredATenthOfASecondOrItsBufferIfLarger)
 {
-    EXPECT_EQ(standbyBufferFrames(2048, 48000), 4800u);
-    EXPECT_EQ(standbyBufferFrames(2048, 44100), 4410u);
-    EXPECT_EQ(standbyBufferFrames(2048, 8000), 2048u);
-    EXPECT_EQ(standbyBufferFrames(16384, 48000), 16384u);
+    EXPECT_EQ(relaxedDeliveryFrames(2048, 48000), 4800u);
+    EXPECT_EQ(relaxedDeliveryFrames(2048, 44100), 4410u);
+    EXPECT_EQ(relaxedDeliveryFrames(2048, 8000), 2048u);
+    EXPECT_EQ(relaxedDeliveryFrames(16384, 48000), 16384u);
 }
 
 TEST(AudioPacing, TheApisAreNamedAsTheConfigNamesThem)
