@@ -403,7 +403,7 @@ def alignment(work, t, label="", config=""):
         end = time.monotonic()
         recctl("stop")
         return end
-    errors = timed_takes(work, "align", stop, config)
+    errors = timed_takes(work, re.sub(r"\W+", "", label) + "align", stop, config)
     t.row(f"{label}alignment, press to first sample: p95 of 20", "ms", pct(errors, 95), target="<= 10 ms",
           met=pct(errors, 95) <= 10)
 
@@ -418,7 +418,7 @@ def stop_at(work, t, label="", config=""):
                         "org.recd.Recorder1", "StopRecordingAt", "t", str(int(press * 1e6))],
                        capture_output=True, check=True)
         return press
-    errors = timed_takes(work, "stop-at", stop, config)
+    errors = timed_takes(work, re.sub(r"\W+", "", label) + "stop-at", stop, config)
     t.row(f"{label}StopRecordingAt, last frame against the press: p95 of 20", "ms", pct(errors, 95), target="<= 10 ms",
           met=pct(errors, 95) <= 10)
 

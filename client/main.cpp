@@ -8,6 +8,7 @@
 #include "Output.hpp"
 #include "Monitor.hpp"
 #include "RecorderProxy.hpp"
+#include "StartFlags.hpp"
 #include "WavRepair.hpp"
 #include "Errors.hpp"
 
@@ -24,86 +25,6 @@
 #include <optional>
 
 namespace {
-
-// StartRecording's options as recctl's flags; `start` and `toggle` share them.
-struct StartFlags {
-    std::string path;
-    std::string device;
-    std::optional<std::uint32_t> rate;
-    std::optional<std::uint32_t> channels;
-    std::string format;
-    std::optional<double> maxDuration;
-    std::optional<double> reconnect;
-    std::optional<double> preRoll;
-    std::optional<double> stopOnSilence;
-    std::optional<double> splitEvery;
-    bool startOnSound = false;
-    std::optional<double> silenceThreshold;
-    bool overwrite = false;
-
-    void addTo(CLI::App& cmd)
-    {
-        cmd.add_option("path", path,
-                       "file to write (.wav .flac .ogg .opus .mp3); relative to the current directory; "
-                       "default: a new name in recd's recordings directory");
-        cmd.add_option("-d,--device", device, "input device: id, exact name or unique substring (see `recctl devices`)");
-        cmd.add_option("-r,--rate", rate, "sample rate in Hz, e.g. 44100 or 48000");
-        cmd.add_option("-c,--channels", channels, "number of channels");
-        cmd.add_option("-f,--format", format, "sample format: s16, s24, s32 or f32 (WAV: all; FLAC: s16, s24)")
-            ->check(CLI::IsMember({"s16", "s24", "s32", "f32"}));
-        cmd.add_option("-m,--max-duration", maxDuration, "stop by itself after this many seconds, keeping the file");
-        cmd.add_option("--reconnect", reconnect,
-                       "if the device is lost, wait this many seconds for it to return and go on in the same file");
-        cmd.add_option("-p,--pre-roll", preRoll,
-                       "begin with this many seconds from before the command (up to recd's pre_roll setting, "
-                       "which is the default)");
-        cmd.add_flag("--start-on-sound", startOnSound,
-                     "arm: begin writing at the first sound above the silence threshold (with pre-roll if set)");
-        cmd.add_option("--split-every", splitEvery,
-                       "go on in a new file every this many seconds: PATH-001.wav, PATH-002.wav, ... (sample-exact)");
-        cmd.add_option("-s,--stop-on-silence", stopOnSilence,
-                       "stop by itself after this many seconds of silence, trimming it to a short tail");
-        cmd.add_option("--silence-threshold", silenceThreshold, "what counts as silence, in dBFS (default -50)");
-        cmd.add_flag("--overwrite", overwrite, "replace an existing file");
-    }
-
-    std::string absolutePath() const
-    {
-        if (path.empty())
-            return {};
-        return std::filesystem::absolute(path).lexically_normal().string();
-    }
-
-    recctl::Dict options() const
-    {
-        recctl::Dict o;
-        if (!device.empty())
-            o["device"] = sdbus::Variant(device);
-        if (rate)
-            o["rate"] = sdbus::Variant(*rate);
-        if (channels)
-            o["channels"] = sdbus::Variant(*channels);
-        if (!format.empty())
-            o["sample_format"] = sdbus::Variant(format);
-        if (maxDuration)
-            o["max_duration"] = sdbus::Variant(*maxDuration);
-        if (reconnect)
-            o["reconnect"] = sdbus::Variant(*reconnect);
-        if (preRoll)
-            o["pre_roll"] = sdbus::Variant(*preRoll);
-        if (stopOnSilence)
-            o["stop_on_silence"] = sdbus::Variant(*stopOnSilence);
-        if (splitEvery)
-            o["split_every"] = sdbus::Variant(*splitEvery);
-        if (startOnSound)
-            o["start_on_sound"] = sdbus::Variant(true);
-        if (silenceThreshold)
-            o["silence_threshold"] = sdbus::Variant(*silenceThreshold);
-        if (overwrite)
-            o["overwrite"] = sdbus::Variant(true);
-        return o;
-    }
-};
 
 const char* const footer = R"(Exit codes:
   0  success
@@ -191,7 +112,7 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
     app.set_version_flag("-V,--version", std::string("recctl ") + RECD_VERSION);
 
-    StartFlags startFlags, toggleFlags;
+    recctl::StartFlags startFlags, toggleFlags;
     bool json = false;
     auto* start = app.add_subcommand(
         "start", "start recording; prints the absolute path of the file. PATH - streams WAV to stdout until the "

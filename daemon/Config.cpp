@@ -2,6 +2,7 @@
 
 #include "AudioSystem.hpp"
 #include "RecordingRequest.hpp"
+#include "StartOptions.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -154,9 +155,14 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
 
     if (auto v = r.string("device"))
         config.device = *v;
-    if (auto v = r.integer("rate", minRate, maxRate))
+    // The same numbers StartRecording allows (StartOptions.hpp).
+    const auto allowed = [](std::string_view key) {
+        const OptionRange range = *findStartOption(key)->range;
+        return std::pair{static_cast<std::int64_t>(range.min), static_cast<std::int64_t>(range.max)};
+    };
+    if (auto v = r.integer("rate", allowed("rate").first, allowed("rate").second))
         config.rate = static_cast<unsigned>(*v);
-    if (auto v = r.integer("channels", 1, maxChannels))
+    if (auto v = r.integer("channels", allowed("channels").first, allowed("channels").second))
         config.channels = static_cast<unsigned>(*v);
     if (auto v = r.string("sample_format")) {
         config.sampleFormat = parseSampleFormat(*v);

@@ -18,12 +18,12 @@ DesktopNotifier::~DesktopNotifier() { recorder_.removeEvents(this); }
 
 void DesktopNotifier::recordingStarted(const std::filesystem::path& path, std::uint64_t)
 {
-    notify("Recording", path == "-" ? "into a pipe" : path.string(), false);
+    notify("Recording", path == streamedPath ? "into a pipe" : path.string(), false);
 }
 
 void DesktopNotifier::recordingStopped(const StopResult& r)
 {
-    const std::string where = r.path == "-" ? "the pipe" : r.path.string();
+    const std::string where = r.path == streamedPath ? "the pipe" : r.path.string();
     switch (r.reason) {
     case StopReason::Requested:
     case StopReason::MaxDuration:

@@ -60,14 +60,9 @@ void Recorder::applyPreRoll()
     standby_.reset(); // a stream lent to a running take is closed when the take ends
     if (config_.preRoll <= 0 || (onBattery_ && !config_.preRollOnBattery))
         return;
-    // The input a recording with the configured defaults would open. Only the
-    // extension of the path counts: WAV takes every sample format.
-    RecordingRequest defaults;
-    defaults.path = "/pre-roll.wav";
-    defaults.device = config_.device;
-    defaults.rate = config_.rate;
-    defaults.channels = config_.channels;
-    defaults.sampleFormat = config_.sampleFormat;
+    // The input a recording with the configured defaults would open, in WAV,
+    // which takes every sample format.
+    const RecordingRequest defaults = withConfigDefaults(RecordingRequest{});
     const AudioApi api = config_.engine.api;
     // An open input keeps a Bluetooth headset in its call profile (mono, 16 kHz)
     // for as long as it is open, music included: not while idle, unless asked.
@@ -80,7 +75,8 @@ void Recorder::applyPreRoll()
                        : std::string();
         };
     standby_ = std::make_shared<StandbyInput>(
-        [defaults, api] { return planFormat(defaults, AudioSystem(api).devices()); }, config_.preRoll,
+        [defaults, api] { return planFormat(defaults, wavContainer(), AudioSystem(api).devices()); },
+        config_.preRoll,
         config_.engine, streamCloser_, std::chrono::duration<double>(config_.preRollReleaseAfter * 60),
         std::move(holdBack));
 }
@@ -150,6 +146,32 @@ std::filesystem::path Recorder::nameFile() const
     return candidate;
 }
 
+RecordingRequest Recorder::withConfigDefaults(RecordingRequest request) const
+{
+    if (request.device.empty())
+        request.device = config_.device;
+    if (!request.rate)
+        request.rate = config_.rate;
+    if (!request.channels)
+        request.channels = config_.channels;
+    if (!request.sampleFormat && config_.sampleFormat) {
+        // The configured format applies where the container can store it (FLAC
+        // cannot store f32), and the container's default elsewhere. A request
+        // with no file yet (the pre-roll's) is planned in WAV, which stores
+        // every format; an unknown extension is planCapture's to report, in
+        // its turn.
+        const Container* container = request.path.empty() && !request.streamFd ? &wavContainer() : nullptr;
+        try {
+            if (!container)
+                container = &containerFor(request);
+        } catch (const Error&) {
+        }
+        if (container && container->allows(*config_.sampleFormat))
+            request.sampleFormat = config_.sampleFormat;
+    }
+    return request;
+}
+
 void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> reply)
 {
     if (pending_)
@@ -161,12 +183,6 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
                                            session_->plan().path.string()));
     reapEnded();
 
-    if (request.device.empty())
-        request.device = config_.device;
-    if (!request.rate)
-        request.rate = config_.rate;
-    if (!request.channels)
-        request.channels = config_.channels;
     if (request.streamFd) {
         // Into the caller's descriptor: planCapture checks the rest.
     } else if (request.path.empty()) {
@@ -177,16 +193,7 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
                                           "name from the daemon's directory and name_template",
                                           request.path.string()));
     }
-    if (!request.sampleFormat && config_.sampleFormat) {
-        // The configured format applies where the container can store it.
-        const Container* container = nullptr;
-        try {
-            container = &containerForPath(request.path);
-        } catch (const Error&) {
-        }
-        if (container && container->allows(*config_.sampleFormat))
-            request.sampleFormat = config_.sampleFormat;
-    }
+    request = withConfigDefaults(std::move(request));
 
     const auto t0 = std::chrono::steady_clock::now();
     const AudioSystem audio(config_.engine.api);
@@ -382,7 +389,7 @@ std::optional<Levels> Recorder::takeLevels()
 void Recorder::runStopHook(const StopResult& r)
 {
     std::error_code ec;
-    if (config_.onStop.empty() || r.reason == StopReason::Cancelled || r.path == "-" ||
+    if (config_.onStop.empty() || r.reason == StopReason::Cancelled || r.path == streamedPath ||
         !std::filesystem::exists(r.path, ec))
         return; // no file to hand over
     const std::string duration = fmt::format("{:.3f}", r.duration);

@@ -124,6 +124,10 @@ private:
     void afterStart(std::function<void()> call, std::function<void(std::exception_ptr)> fail);
     CaptureSession& current(const char* action) const;
     std::filesystem::path nameFile() const;
+    // The configured device, rate, channels and sample format, where the
+    // request leaves them open (the format where the path's container can
+    // store it). The one place config defaults reach a request.
+    RecordingRequest withConfigDefaults(RecordingRequest request) const;
     StopResult finalize(bool cancel, std::optional<std::int64_t> atNs = std::nullopt);
     // Starts, restarts or ends the pre-roll to match config_.
     void applyPreRoll();

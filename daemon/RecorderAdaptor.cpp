@@ -2,30 +2,63 @@
 
 #include "DbusErrors.hpp"
 #include "Log.hpp"
+#include "StartOptions.hpp"
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <fcntl.h>
 #include <unistd.h>
-#include <set>
+#include <type_traits>
 
 namespace recd {
 
 namespace {
 
-const std::set<std::string> optionKeys{"device",       "rate",      "channels", "sample_format",
-                                       "max_duration", "reconnect", "overwrite", "pre_roll",
-                                       "stop_on_silence", "silence_threshold", "split_every", "fd", "raw",
-                                       "start_on_sound"};
-
 template <class T>
-T optionValue(const std::string& key, const sdbus::Variant& v, const char* type)
+T optionValue(std::string_view key, const sdbus::Variant& v, std::string_view meaning)
 {
     if (!v.containsValueOfType<T>())
         throw InvalidArgument(fmt::format("option '{}' must be of D-Bus type '{}' ({}), not '{}'", key,
-                                          sdbus::signature_of<T>::str(), type, v.peekValueType()));
+                                          sdbus::signature_of<T>::str(), meaning, v.peekValueType()));
     return v.get<T>();
+}
+
+template <class T>
+T optionValue(const StartOption& option, const sdbus::Variant& v)
+{
+    return optionValue<T>(option.key, v, option.meaning);
+}
+
+// One option's value into its field, as the table declares it.
+void setOption(RecordingRequest& r, const StartOption& option, const sdbus::Variant& value)
+{
+    std::visit(
+        [&](auto field) {
+            auto& target = r.*field;
+            using T = std::remove_cvref_t<decltype(target)>;
+            if constexpr (std::is_same_v<T, std::optional<SampleFormat>>) {
+                const auto name = optionValue<std::string>(option, value);
+                target = parseSampleFormat(name);
+                if (!target)
+                    throw InvalidArgument(fmt::format("option '{}': '{}' is not one of {}", option.key, name,
+                                                      allSampleFormatNames()));
+            } else if constexpr (std::is_same_v<T, std::shared_ptr<const int>>) {
+                // The message's descriptor is closed when the call returns: keep a dup.
+                const int fd = ::fcntl(optionValue<sdbus::UnixFd>(option, value).get(), F_DUPFD_CLOEXEC, 0);
+                if (fd < 0)
+                    throw IoError::fromErrno("cannot keep the descriptor passed in option 'fd'");
+                target = std::shared_ptr<const int>(new int(fd), [](const int* p) {
+                    ::close(*p);
+                    delete p;
+                });
+            } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool>) {
+                target = optionValue<T>(option, value);
+            } else {
+                target = optionValue<typename T::value_type>(option, value);
+            }
+        },
+        option.field);
 }
 
 sdbus::Variant text(std::string_view s) { return sdbus::Variant(std::string(s)); }
@@ -37,49 +70,10 @@ RecordingRequest requestFromOptions(const std::string& path, const std::map<std:
     RecordingRequest r;
     r.path = path;
     for (const auto& [key, value] : options) {
-        if (key == "device") {
-            r.device = optionValue<std::string>(key, value, "a device id, exact name or unique substring");
-        } else if (key == "rate") {
-            r.rate = optionValue<std::uint32_t>(key, value, "samples per second");
-        } else if (key == "channels") {
-            r.channels = optionValue<std::uint32_t>(key, value, "a channel count");
-        } else if (key == "sample_format") {
-            const auto name = optionValue<std::string>(key, value, "s16, s24, s32 or f32");
-            r.sampleFormat = parseSampleFormat(name);
-            if (!r.sampleFormat)
-                throw InvalidArgument(fmt::format("option 'sample_format': '{}' is not one of {}", name,
-                                                  allSampleFormatNames()));
-        } else if (key == "max_duration") {
-            r.maxDuration = optionValue<double>(key, value, "seconds");
-        } else if (key == "reconnect") {
-            r.reconnect = optionValue<double>(key, value, "seconds");
-        } else if (key == "fd") {
-            // The message's descriptor is closed when the call returns: keep a dup.
-            const int fd = ::fcntl(optionValue<sdbus::UnixFd>(key, value, "a file descriptor").get(), F_DUPFD_CLOEXEC, 0);
-            if (fd < 0)
-                throw IoError::fromErrno("cannot keep the descriptor passed in option 'fd'");
-            r.streamFd = std::shared_ptr<const int>(new int(fd), [](const int* p) {
-                ::close(*p);
-                delete p;
-            });
-        } else if (key == "start_on_sound") {
-            r.startOnSound = optionValue<bool>(key, value, "true or false");
-        } else if (key == "raw") {
-            r.rawStream = optionValue<bool>(key, value, "true or false");
-        } else if (key == "split_every") {
-            r.splitEvery = optionValue<double>(key, value, "seconds");
-        } else if (key == "stop_on_silence") {
-            r.stopOnSilence = optionValue<double>(key, value, "seconds");
-        } else if (key == "silence_threshold") {
-            r.silenceThreshold = optionValue<double>(key, value, "dBFS");
-        } else if (key == "pre_roll") {
-            r.preRoll = optionValue<double>(key, value, "seconds");
-        } else if (key == "overwrite") {
-            r.overwrite = optionValue<bool>(key, value, "true or false");
-        } else {
-            throw InvalidArgument(fmt::format("unknown option '{}'; the options are {}", key,
-                                              fmt::join(optionKeys, ", ")));
-        }
+        const StartOption* option = findStartOption(key);
+        if (!option)
+            throw InvalidArgument(fmt::format("unknown option '{}'; the options are {}", key, startOptionKeys()));
+        setOption(r, *option, value);
     }
     return r;
 }

@@ -6,7 +6,7 @@ _recctl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local commands="start toggle stop pause resume cancel wait monitor duration status devices repair"
     local start_opts="-d --device -r --rate -c --channels -f --format -m --max-duration -s --stop-on-silence
-        --silence-threshold --split-every -p --pre-roll --reconnect --overwrite -h --help"
+        --silence-threshold --start-on-sound --split-every -p --pre-roll --reconnect --overwrite -h --help"
     cmd=${COMP_WORDS[1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$commands -h --help -V --version" -- "$cur"))

@@ -22,6 +22,7 @@ complete -c recctl -n $rec -s f -l format -x -a 's16 s24 s32 f32' -d 'sample for
 complete -c recctl -n $rec -s m -l max-duration -x -d 'stop by itself after this many seconds'
 complete -c recctl -n $rec -s s -l stop-on-silence -x -d 'stop after this much silence'
 complete -c recctl -n $rec -l silence-threshold -x -d 'what counts as silence, dBFS'
+complete -c recctl -n $rec -l start-on-sound -d 'begin writing at the first sound'
 complete -c recctl -n $rec -l split-every -x -d 'a new file every this many seconds'
 complete -c recctl -n $rec -s p -l pre-roll -x -d 'begin with audio from before the command'
 complete -c recctl -n $rec -l reconnect -x -d 'wait this long for a lost device'

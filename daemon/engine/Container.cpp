@@ -69,6 +69,8 @@ int Container::sndfileFormatFor(SampleFormat f) const
 
 std::span<const Container> allContainers() { return containers; }
 
+const Container& wavContainer() { return containerForPath("take.wav"); }
+
 const Container& containerForPath(const std::filesystem::path& path)
 {
     std::string ext = path.extension().string();

@@ -31,6 +31,9 @@ struct Container {
 // Throws UnsupportedFormat naming the extension and the supported ones.
 const Container& containerForPath(const std::filesystem::path& path);
 std::span<const Container> allContainers();
+// WAV: the container of a take streamed into a descriptor (raw PCM takes its
+// sample formats too), and the one that stores every sample format.
+const Container& wavContainer();
 
 // The sample format to capture and store: `asked` if the container allows it,
 // else the container's default. Throws UnsupportedFormat when the combination of

@@ -69,10 +69,7 @@ std::filesystem::path partPath(const std::filesystem::path& path, unsigned n)
 
 CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
 {
-    if (request.splitEvery && !(std::isfinite(*request.splitEvery) && *request.splitEvery >= 0.1 &&
-                                *request.splitEvery <= 366.0 * 24 * 3600))
-        throw InvalidArgument(fmt::format("split_every {} is out of range; give seconds per file from 0.1 up",
-                                          *request.splitEvery));
+    checkRanges(request);
     if (request.streamFd) {
         // Into the caller's descriptor: no file of recd's own, so no path checks.
         if (!request.path.empty())
@@ -82,10 +79,8 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
         if (request.splitEvery)
             throw InvalidArgument("split_every needs files; a take streamed to a descriptor (option fd) cannot "
                                   "be split");
-        RecordingRequest stream = request;
-        stream.path = "/stream.wav"; // the container: WAV's sample formats
-        CapturePlan plan = planFormat(stream, devices);
-        plan.path = "-";
+        CapturePlan plan = planFormat(request, containerFor(request), devices);
+        plan.path = streamedPath;
         plan.streamFd = request.streamFd;
         plan.rawStream = request.rawStream;
         return plan;
@@ -97,42 +92,20 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
     if (request.splitEvery)
         first.path = partPath(request.path, 1);
     checkTargetPath(first.path, request.overwrite);
-    CapturePlan plan = planFormat(first, devices);
+    CapturePlan plan = planFormat(first, containerFor(first), devices);
     plan.splitBase = request.path;
     return plan;
 }
 
-CapturePlan planFormat(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
+const Container& containerFor(const RecordingRequest& request)
 {
-    if (request.rate && (*request.rate < minRate || *request.rate > maxRate))
-        throw InvalidArgument(fmt::format("rate {} Hz is out of range; use {} to {} Hz (e.g. 44100 or 48000)",
-                                          *request.rate, minRate, maxRate));
-    if (request.channels && (*request.channels == 0 || *request.channels > maxChannels))
-        throw InvalidArgument(fmt::format("{} channels is out of range; use 1 to {}", *request.channels, maxChannels));
-    if (request.maxDuration && !(std::isfinite(*request.maxDuration) && *request.maxDuration > 0 &&
-                                 *request.maxDuration <= 366.0 * 24 * 3600))
-        throw InvalidArgument(fmt::format("max_duration {} is out of range; give seconds above 0 (up to a year)",
-                                          *request.maxDuration));
+    return request.streamFd ? wavContainer() : containerForPath(request.path);
+}
 
-    if (request.reconnect && !(std::isfinite(*request.reconnect) && *request.reconnect >= 0 &&
-                               *request.reconnect <= 3600))
-        throw InvalidArgument(fmt::format("reconnect {} is out of range; give seconds from 0 to 3600",
-                                          *request.reconnect));
-
-    if (request.preRoll && !(std::isfinite(*request.preRoll) && *request.preRoll >= 0 && *request.preRoll <= 3600))
-        throw InvalidArgument(fmt::format("pre_roll {} is out of range; give seconds from 0 up to the configured "
-                                          "pre_roll",
-                                          *request.preRoll));
-
-    if (request.stopOnSilence && !(std::isfinite(*request.stopOnSilence) && *request.stopOnSilence > 0 &&
-                                   *request.stopOnSilence <= 86400))
-        throw InvalidArgument(fmt::format("stop_on_silence {} is out of range; give seconds above 0 (up to a day)",
-                                          *request.stopOnSilence));
-    if (request.silenceThreshold &&
-        !(std::isfinite(*request.silenceThreshold) && *request.silenceThreshold >= -120 && *request.silenceThreshold < 0))
-        throw InvalidArgument(fmt::format("silence_threshold {} is out of range; give dBFS from -120 to below 0 "
-                                          "(e.g. -50)",
-                                          *request.silenceThreshold));
+CapturePlan planFormat(const RecordingRequest& request, const Container& container,
+                       const std::vector<DeviceInfo>& devices)
+{
+    checkRanges(request);
     if (request.silenceThreshold && !request.stopOnSilence && !request.startOnSound)
         throw InvalidArgument("silence_threshold needs stop_on_silence (seconds of silence that end the take) or "
                               "start_on_sound");
@@ -141,7 +114,7 @@ CapturePlan planFormat(const RecordingRequest& request, const std::vector<Device
     plan.path = request.path;
     plan.reconnectSeconds = request.reconnect.value_or(0);
     plan.overwrite = request.overwrite;
-    plan.container = &containerForPath(request.path);
+    plan.container = &container;
 
     const DeviceInfo& device = selectDevice(devices, request.device);
     plan.device = device;

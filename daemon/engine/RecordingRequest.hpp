@@ -3,6 +3,7 @@
 #include "Container.hpp"
 #include "DeviceInfo.hpp"
 #include "SampleFormat.hpp"
+#include "StartOptions.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -13,25 +14,10 @@
 
 namespace recd {
 
-// What a caller asks for. Unset fields take the device's or the container's default.
-struct RecordingRequest {
-    std::filesystem::path path; // absolute
-    std::string device;         // id, exact name or unique substring; empty: default input
-    std::optional<unsigned> rate;
-    std::optional<unsigned> channels;
-    std::optional<SampleFormat> sampleFormat;
-    std::optional<double> maxDuration; // seconds
-    std::optional<double> reconnect;   // seconds to wait for a lost device to return
-    std::optional<double> preRoll;     // seconds from before the request to begin with
-    std::optional<double> stopOnSilence;    // seconds of continuous silence that end the take
-    std::optional<double> splitEvery;       // seconds per file; the take goes on in numbered parts
-    bool startOnSound = false;              // armed: writing begins at the first sound above the threshold
-    std::optional<double> silenceThreshold; // dBFS; below it is silence
-    bool overwrite = false;
-    // Write the take into this descriptor (the caller's pipe or file) instead of
-    // a file recd creates; the path is then empty. WAV, or raw PCM with rawStream.
-    std::shared_ptr<const int> streamFd;
-    bool rawStream = false;
+// What a caller asks for: where, and the options (StartOptions.hpp). Unset
+// options take the device's or the container's default.
+struct RecordingRequest : StartOptions {
+    std::filesystem::path path; // absolute; empty with streamFd
 };
 
 // A request checked against the devices and resolved to concrete values.
@@ -51,18 +37,23 @@ struct CapturePlan {
     double silenceThresholdDbfs = -50;
     bool startOnSound = false;
     bool overwrite = false;
-    std::shared_ptr<const int> streamFd; // set: the take goes there, and path is "-"
+    std::shared_ptr<const int> streamFd; // set: the take goes there, and path is streamedPath
     bool rawStream = false;
 };
+
+// What stands for the path of a take streamed into a descriptor, which has no
+// file: what StartRecording returns and RecordingStopped reports for it.
+inline const std::filesystem::path streamedPath = "-";
+
+// The container a request's take is written in: the one its path's extension
+// names (UnsupportedFormat for an unknown one), WAV's for a stream.
+const Container& containerFor(const RecordingRequest& request);
 
 // `path` with "-suffix" before its extension: take.wav, "2" -> take-2.wav.
 std::filesystem::path withSuffix(const std::filesystem::path& path, std::string_view suffix);
 // The name of part `n` (from 1) of a take split into parts: take.wav -> take-001.wav.
 std::filesystem::path partPath(const std::filesystem::path& path, unsigned n);
 
-constexpr unsigned minRate = 1000;
-constexpr unsigned maxRate = 768000;
-constexpr unsigned maxChannels = 64;
 
 // Checks that recording to `path` could create the file, without touching it:
 // absolute, a file name of sane length, the parent an existing writable directory,
@@ -73,7 +64,8 @@ void checkTargetPath(const std::filesystem::path& path, bool overwrite);
 // Validates everything before any device or file is opened, in the order a person
 // would fix things: path, numbers, container and format, device, device limits.
 CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices);
-// The same without looking at the file system: only the path's extension counts.
-CapturePlan planFormat(const RecordingRequest& request, const std::vector<DeviceInfo>& devices);
+// The same without looking at the file system, for a take in `container`.
+CapturePlan planFormat(const RecordingRequest& request, const Container& container,
+                       const std::vector<DeviceInfo>& devices);
 
 } // namespace recd
