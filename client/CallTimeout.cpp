@@ -1,4 +1,4 @@
-#include "CallTimeout.hpp"
+#include "client/CallTimeout.hpp"
 
 #include <fmt/format.h>
 

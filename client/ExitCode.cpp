@@ -1,4 +1,4 @@
-#include "ExitCode.hpp"
+#include "client/ExitCode.hpp"
 
 namespace recctl {
 

@@ -1,4 +1,4 @@
-#include "Interrupt.hpp"
+#include "client/Interrupt.hpp"
 
 #include <atomic>
 #include <csignal>

@@ -1,6 +1,6 @@
-#include "InvocationTime.hpp"
+#include "client/InvocationTime.hpp"
 
-#include "MonotonicClock.hpp"
+#include "common/MonotonicClock.hpp"
 
 #include <cstdio>
 

@@ -1,7 +1,7 @@
-#include "Monitor.hpp"
+#include "client/Monitor.hpp"
 
-#include "ExitCode.hpp"
-#include "Interrupt.hpp"
+#include "client/ExitCode.hpp"
+#include "client/Interrupt.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "RecorderProxy.hpp"
+#include "client/RecorderProxy.hpp"
 
 #include <optional>
 

@@ -1,4 +1,4 @@
-#include "Output.hpp"
+#include "client/Output.hpp"
 
 #include <fmt/format.h>
 

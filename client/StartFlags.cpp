@@ -1,4 +1,4 @@
-#include "StartFlags.hpp"
+#include "client/StartFlags.hpp"
 
 #include <filesystem>
 #include <type_traits>

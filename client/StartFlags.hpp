@@ -2,8 +2,8 @@
 // StartRecording's options as recctl's flags, made from the one table of them
 // (common/StartOptions.hpp). `start` and `toggle` share them.
 
-#include "Output.hpp"
-#include "StartOptions.hpp"
+#include "client/Output.hpp"
+#include "common/StartOptions.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -1,16 +1,16 @@
 // recctl: controls recd from the shell, for scripts and desktop hotkeys.
 // Each command is one D-Bus call; the first call starts recd by D-Bus activation.
 
-#include "CallTimeout.hpp"
-#include "ExitCode.hpp"
-#include "Interrupt.hpp"
-#include "InvocationTime.hpp"
-#include "Output.hpp"
-#include "Monitor.hpp"
-#include "RecorderProxy.hpp"
-#include "StartFlags.hpp"
-#include "WavRepair.hpp"
-#include "Errors.hpp"
+#include "client/CallTimeout.hpp"
+#include "client/ExitCode.hpp"
+#include "client/Interrupt.hpp"
+#include "client/InvocationTime.hpp"
+#include "client/Output.hpp"
+#include "client/Monitor.hpp"
+#include "client/RecorderProxy.hpp"
+#include "client/StartFlags.hpp"
+#include "common/WavRepair.hpp"
+#include "common/Errors.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 // recd's one exception hierarchy, in common/ because recctl reports repair's
 // errors with it too. Every failure a caller can act on is one of these; the
 // D-Bus layer maps each kind to exactly one error name, in one place
-// (daemon/DbusErrors.cpp). Messages are written for a person: they say what was
+// (daemon/dbus/DbusErrors.cpp). Messages are written for a person: they say what was
 // wrong and what is allowed.
 
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "SampleFormat.hpp"
+#include "common/SampleFormat.hpp"
 
 #include <array>
 #include <utility>

@@ -1,6 +1,6 @@
-#include "StartOptions.hpp"
+#include "common/StartOptions.hpp"
 
-#include "Errors.hpp"
+#include "common/Errors.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

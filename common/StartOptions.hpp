@@ -2,14 +2,14 @@
 // StartRecording's options, each declared once, here: its key in the call's
 // options dictionary, the field it fills (whose type is its D-Bus type), the
 // values it allows, and how recctl offers it. The daemon's adaptor parses a
-// call by this table (daemon/RecorderAdaptor.cpp), the engine checks the
+// call by this table (daemon/dbus/RecorderAdaptor.cpp), the engine checks the
 // ranges by it (planCapture), recctl makes its flags and the dictionary from
 // it (client/StartFlags.cpp), and a unit test checks that the interface XML,
 // the man page and the three completion files name every option
 // (tests/unit/StartOptionsTest.cpp). In common/ because recctl and the daemon
 // both read it.
 
-#include "SampleFormat.hpp"
+#include "common/SampleFormat.hpp"
 
 #include <array>
 #include <cstdint>

@@ -1,6 +1,6 @@
-#include "WavRepair.hpp"
+#include "common/WavRepair.hpp"
 
-#include "Errors.hpp"
+#include "common/Errors.hpp"
 
 #include <fmt/format.h>
 

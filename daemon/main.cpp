@@ -1,16 +1,16 @@
 // recd: the recording daemon. Owns the audio input and records it to files,
 // controlled over D-Bus (org.recd.Recorder1 on the session bus).
 
-#include "AudioPacing.hpp"
-#include "Config.hpp"
-#include "EventLoop.hpp"
-#include "JournalStream.hpp"
-#include "PowerSource.hpp"
-#include "Log.hpp"
-#include "Recorder.hpp"
-#include "DesktopNotifier.hpp"
-#include "RecorderAdaptor.hpp"
-#include "StreamIdentity.hpp"
+#include "daemon/engine/capture/AudioPacing.hpp"
+#include "daemon/service/Config.hpp"
+#include "daemon/service/EventLoop.hpp"
+#include "daemon/service/JournalStream.hpp"
+#include "daemon/service/PowerSource.hpp"
+#include "daemon/engine/Log.hpp"
+#include "daemon/service/Recorder.hpp"
+#include "daemon/service/DesktopNotifier.hpp"
+#include "daemon/dbus/RecorderAdaptor.hpp"
+#include "daemon/engine/device/StreamIdentity.hpp"
 
 #include <CLI/CLI.hpp>
 #include <sdbus-c++/sdbus-c++.h>

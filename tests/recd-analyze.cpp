@@ -4,7 +4,7 @@
 // 0.4 full scale begin (the markers the pre-roll benchmark plays). Used by
 // scripts/demo and the benchmarks.
 
-#include "AudioFile.hpp"
+#include "tests/support/AudioFile.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "Log.hpp"
+#include "daemon/engine/Log.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 

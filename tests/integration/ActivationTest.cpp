@@ -2,10 +2,10 @@
 // the built activation file, and no recd is running. The first recctl call must
 // start recd and succeed.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
-#include "Process.hpp"
-#include "TempDir.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
+#include "tests/support/Process.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <gtest/gtest.h>
 

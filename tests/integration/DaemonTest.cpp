@@ -2,10 +2,10 @@
 // virtual microphone playing a 440 Hz tone at -6 dBFS. Files are read back and
 // measured.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
-#include "MonotonicClock.hpp"
-#include "RecorderProxy.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
+#include "common/MonotonicClock.hpp"
+#include "client/RecorderProxy.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,12 +2,12 @@
 // -6 dBFS played into a PulseAudio null sink), through RtAudio, the ring and the
 // writer, into files that are read back and measured.
 
-#include "AudioFile.hpp"
-#include "AudioPacing.hpp"
-#include "AudioSystem.hpp"
-#include "CaptureSession.hpp"
-#include "Errors.hpp"
-#include "TempDir.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "daemon/engine/capture/AudioPacing.hpp"
+#include "daemon/engine/device/AudioSystem.hpp"
+#include "daemon/engine/session/CaptureSession.hpp"
+#include "common/Errors.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <gtest/gtest.h>
 #include <sndfile.h>

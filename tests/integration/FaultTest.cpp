@@ -3,8 +3,8 @@
 // file system refuses to grow the file, and signals arrive during finalization.
 // Every case checks the audio in the file, and that recd goes on serving.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -6,10 +6,10 @@
 // recordings must never have overlapped, and nothing outside the scratch
 // directory may have changed.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
-#include "MonotonicClock.hpp"
-#include "RecorderProxy.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
+#include "common/MonotonicClock.hpp"
+#include "client/RecorderProxy.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

@@ -4,9 +4,9 @@
 // and pavucontrol change it, and that it does not hold the microphone open
 // for nothing.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
-#include "Process.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
+#include "tests/support/Process.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

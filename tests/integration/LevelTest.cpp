@@ -2,8 +2,8 @@
 // the rig, whose virtual microphone plays a 440 Hz tone at -6 dBFS peak (so
 // -9 dBFS RMS) on both channels.
 
-#include "DaemonFixture.hpp"
-#include "RecorderProxy.hpp"
+#include "tests/support/DaemonFixture.hpp"
+#include "client/RecorderProxy.hpp"
 
 #include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>

@@ -4,8 +4,8 @@
 // one pacat stream mixed over the rig's 440 Hz tone) show where in time the
 // audio of each file comes from.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

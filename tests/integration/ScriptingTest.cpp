@@ -1,8 +1,8 @@
 // What scripts build on, with the real recd and recctl on the rig: `recctl wait`
 // and the on_stop hook.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,8 +2,8 @@
 // the 440 Hz tone at volume 0); the test plays a second of the tone into it with
 // pacat, so it knows when there is sound and when there is none.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

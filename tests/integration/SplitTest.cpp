@@ -2,8 +2,8 @@
 // its own index): the parts of a split take, put end to end, must be exactly the
 // frames an unsplit take holds, none lost or doubled at the seams.
 
-#include "AudioFile.hpp"
-#include "DaemonFixture.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

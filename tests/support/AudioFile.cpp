@@ -1,4 +1,4 @@
-#include "AudioFile.hpp"
+#include "tests/support/AudioFile.hpp"
 
 #include <sndfile.h>
 

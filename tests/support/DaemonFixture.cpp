@@ -1,4 +1,4 @@
-#include "DaemonFixture.hpp"
+#include "tests/support/DaemonFixture.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 #pragma once
 // Runs the real recd and recctl binaries on the rig's private session bus.
 
-#include "Process.hpp"
-#include "TempDir.hpp"
+#include "tests/support/Process.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <gtest/gtest.h>
 

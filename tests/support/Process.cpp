@@ -1,4 +1,4 @@
-#include "Process.hpp"
+#include "tests/support/Process.hpp"
 
 #include <cerrno>
 #include <csignal>

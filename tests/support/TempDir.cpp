@@ -1,4 +1,4 @@
-#include "TempDir.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -2,8 +2,8 @@
 // of a kept (pre-roll) input, and a user's own PULSE_LATENCY_MSEC read as
 // libpulse reads it.
 
-#include "AudioPacing.hpp"
-#include "CaptureSession.hpp"
+#include "daemon/engine/capture/AudioPacing.hpp"
+#include "daemon/engine/session/CaptureSession.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-#include "Config.hpp"
-#include "TempDir.hpp"
+#include "daemon/service/Config.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "Container.hpp"
-#include "Errors.hpp"
-#include "SampleFormat.hpp"
+#include "daemon/engine/file/Container.hpp"
+#include "common/Errors.hpp"
+#include "common/SampleFormat.hpp"
 
 #include <gtest/gtest.h>
 #include <sndfile.h>

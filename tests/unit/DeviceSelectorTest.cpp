@@ -1,5 +1,5 @@
-#include "DeviceSelector.hpp"
-#include "Errors.hpp"
+#include "daemon/engine/device/DeviceSelector.hpp"
+#include "common/Errors.hpp"
 
 #include <gtest/gtest.h>
 

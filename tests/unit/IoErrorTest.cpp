@@ -2,10 +2,10 @@
 // system can refuse a take: creating the file, writing its audio, checking the
 // target. Real files and real descriptors: /dev/full is the disk that is full.
 
-#include "Container.hpp"
-#include "Errors.hpp"
-#include "RecordingRequest.hpp"
-#include "SoundFileWriter.hpp"
+#include "daemon/engine/file/Container.hpp"
+#include "common/Errors.hpp"
+#include "daemon/engine/session/RecordingRequest.hpp"
+#include "daemon/engine/file/SoundFileWriter.hpp"
 
 #include <gtest/gtest.h>
 

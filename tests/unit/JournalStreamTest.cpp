@@ -1,7 +1,7 @@
 // recd's lines carry their priority to the journal only when stderr is the
 // journal's stream; run by hand they stay plain.
 
-#include "JournalStream.hpp"
+#include "daemon/service/JournalStream.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>

@@ -1,6 +1,6 @@
-#include "Errors.hpp"
-#include "RecordingRequest.hpp"
-#include "TempDir.hpp"
+#include "common/Errors.hpp"
+#include "daemon/engine/session/RecordingRequest.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <gtest/gtest.h>
 

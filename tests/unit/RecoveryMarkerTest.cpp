@@ -3,9 +3,9 @@
 // be seen from inside; the calls that put it there can: strace watches the real
 // RecoveryMarker::set, in this test program run again under it.
 
-#include "RecoveryMarker.hpp"
-#include "Process.hpp"
-#include "TempDir.hpp"
+#include "daemon/service/RecoveryMarker.hpp"
+#include "tests/support/Process.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <gtest/gtest.h>
 

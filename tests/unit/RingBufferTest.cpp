@@ -1,4 +1,4 @@
-#include "RingBuffer.hpp"
+#include "daemon/engine/capture/RingBuffer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 // is there: the interface XML (the API reference) with its D-Bus type, and
 // each recctl flag in the man page and the three shells' completions.
 
-#include "Errors.hpp"
-#include "StartOptions.hpp"
+#include "common/Errors.hpp"
+#include "common/StartOptions.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,12 +2,12 @@
 // server is needed to check that parts meet to the frame, whatever the sizes of
 // the writes that cross a seam.
 
-#include "AudioFile.hpp"
-#include "Container.hpp"
-#include "Errors.hpp"
-#include "RecordingRequest.hpp"
-#include "TakeFiles.hpp"
-#include "TempDir.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "daemon/engine/file/Container.hpp"
+#include "common/Errors.hpp"
+#include "daemon/engine/session/RecordingRequest.hpp"
+#include "daemon/engine/file/TakeFiles.hpp"
+#include "tests/support/TempDir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "Timeline.hpp"
+#include "daemon/engine/session/Timeline.hpp"
 
 #include <gtest/gtest.h>
 

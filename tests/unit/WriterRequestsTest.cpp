@@ -3,8 +3,8 @@
 // see that a pause waits for its mark, a drain for its ticket, and that the end
 // of the writer releases every wait.
 
-#include "MonotonicClock.hpp"
-#include "WriterRequests.hpp"
+#include "common/MonotonicClock.hpp"
+#include "daemon/engine/session/WriterRequests.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,102 @@
+#include "daemon/engine/device/PulseConnection.hpp"
+
+#include "common/Errors.hpp"
+#include "daemon/engine/Log.hpp"
+
+#include <pulse/pulseaudio.h>
+
+#include <fmt/format.h>
+
+namespace recd {
+
+namespace {
+
+void onContextState(pa_context*, void* loop) { pa_threaded_mainloop_signal(static_cast<pa_threaded_mainloop*>(loop), 0); }
+
+} // namespace
+
+std::shared_ptr<PulseConnection> PulseConnection::get()
+{
+    static std::mutex mutex;
+    static std::shared_ptr<PulseConnection> kept;
+    const std::lock_guard lock(mutex);
+    if (kept) {
+        const Lock l(*kept);
+        if (kept->usable())
+            return kept;
+    }
+    // A failed connection stays with the streams that still hold it until they
+    // are closed; new streams get a new one.
+    kept.reset(new PulseConnection);
+    return kept;
+}
+
+PulseConnection::PulseConnection()
+{
+    loop_ = pa_threaded_mainloop_new();
+    context_ = loop_ ? pa_context_new(pa_threaded_mainloop_get_api(loop_), "recd") : nullptr;
+    if (!context_) {
+        close();
+        throw DeviceLost("cannot set up libpulse");
+    }
+    pa_context_set_state_callback(context_, &onContextState, loop_);
+    // Its thread is the audio thread of every stream on it (their read
+    // callbacks run there). Named before it starts: on Linux, naming a running
+    // loop renames the calling thread instead (libpulse uses prctl), which made
+    // recd itself "recd-pulse" in ps and pgrep.
+    pa_threaded_mainloop_set_name(loop_, "recd-audio");
+    try {
+        if (pa_threaded_mainloop_start(loop_) < 0)
+            throw DeviceLost("cannot start libpulse's main loop");
+        const Lock lock(*this);
+        connect();
+    } catch (...) {
+        close();
+        throw;
+    }
+    log().debug("connected to the sound server at {}", pa_context_get_server(context_));
+}
+
+void PulseConnection::connect()
+{
+    const auto failed = [&] {
+        return DeviceLost(fmt::format("cannot connect to the sound server: {}", pa_strerror(pa_context_errno(context_))));
+    };
+    if (pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr) < 0)
+        throw failed();
+    for (;;) {
+        const pa_context_state_t state = pa_context_get_state(context_);
+        if (state == PA_CONTEXT_READY)
+            return;
+        if (!PA_CONTEXT_IS_GOOD(state))
+            throw failed();
+        pa_threaded_mainloop_wait(loop_);
+    }
+}
+
+PulseConnection::~PulseConnection() { close(); }
+
+void PulseConnection::close() noexcept
+{
+    if (!loop_)
+        return;
+    if (context_) {
+        pa_threaded_mainloop_lock(loop_);
+        pa_context_set_state_callback(context_, nullptr, nullptr);
+        pa_context_disconnect(context_);
+        pa_context_unref(context_);
+        context_ = nullptr;
+        pa_threaded_mainloop_unlock(loop_);
+    }
+    pa_threaded_mainloop_stop(loop_);
+    pa_threaded_mainloop_free(loop_);
+    loop_ = nullptr;
+}
+
+bool PulseConnection::usable() const { return pa_context_get_state(context_) == PA_CONTEXT_READY; }
+
+PulseConnection::Lock::Lock(const PulseConnection& c) : loop_(c.loop_) { pa_threaded_mainloop_lock(loop_); }
+PulseConnection::Lock::~Lock() { pa_threaded_mainloop_unlock(loop_); }
+void PulseConnection::Lock::wait() { pa_threaded_mainloop_wait(loop_); }
+
+} // namespace recd

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "daemon/engine/file/Container.hpp"
+#include "daemon/engine/device/DeviceInfo.hpp"
+#include "common/SampleFormat.hpp"
+#include "common/StartOptions.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace recd {
+
+// What a caller asks for: where, and the options (StartOptions.hpp). Unset
+// options take the device's or the container's default.
+struct RecordingRequest : StartOptions {
+    std::filesystem::path path; // absolute; empty with streamFd
+};
+
+// A request checked against the devices and resolved to concrete values.
+struct CapturePlan {
+    std::filesystem::path path;
+    DeviceInfo device;
+    const Container* container = nullptr;
+    unsigned rate = 0;
+    unsigned channels = 0;
+    SampleFormat sampleFormat = SampleFormat::S16;
+    std::optional<std::uint64_t> maxFrames;
+    double reconnectSeconds = 0; // 0: a lost device ends the recording
+    std::uint64_t preRollFrames = 0;
+    std::uint64_t silenceStopFrames = 0; // 0: never stop on silence
+    std::uint64_t splitFrames = 0;       // 0: one file; else frames per part, path is part 1
+    std::filesystem::path splitBase;     // the path asked for, which the parts are named after
+    double silenceThresholdDbfs = -50;
+    bool startOnSound = false;
+    bool overwrite = false;
+    std::shared_ptr<const int> streamFd; // set: the take goes there, and path is streamedPath
+    bool rawStream = false;
+};
+
+// What stands for the path of a take streamed into a descriptor, which has no
+// file: what StartRecording returns and RecordingStopped reports for it.
+inline const std::filesystem::path streamedPath = "-";
+
+// The container a request's take is written in: the one its path's extension
+// names (UnsupportedFormat for an unknown one), WAV's for a stream.
+const Container& containerFor(const RecordingRequest& request);
+
+// `path` with "-suffix" before its extension: take.wav, "2" -> take-2.wav.
+std::filesystem::path withSuffix(const std::filesystem::path& path, std::string_view suffix);
+// The name of part `n` (from 1) of a take split into parts: take.wav -> take-001.wav.
+std::filesystem::path partPath(const std::filesystem::path& path, unsigned n);
+
+
+// Checks that recording to `path` could create the file, without touching it:
+// absolute, a file name of sane length, the parent an existing writable directory,
+// and the target either absent or (with overwrite) a regular file. Throws
+// InvalidArgument, FileExists or IoError.
+void checkTargetPath(const std::filesystem::path& path, bool overwrite);
+
+// Validates everything before any device or file is opened, in the order a person
+// would fix things: path, numbers, container and format, device, device limits.
+CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices);
+// The same without looking at the file system, for a take in `container`.
+CapturePlan planFormat(const RecordingRequest& request, const Container& container,
+                       const std::vector<DeviceInfo>& devices);
+
+} // namespace recd

@@ -1,0 +1,54 @@
+#pragma once
+// What a take is doing and how it ended: the values the engine reports to its
+// owner (Recorder), who turns them into D-Bus properties and replies.
+
+#include "common/SampleFormat.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace recd {
+
+// Waiting: armed by start_on_sound, nothing written until the first sound.
+enum class SessionState { Waiting, Recording, Paused, Stopped };
+std::string_view sessionStateName(SessionState s);
+
+enum class StopReason { Requested, MaxDuration, Cancelled, DeviceLost, IoError, Error, Recovered, Silence };
+std::string_view stopReasonName(StopReason r);
+
+// A take cut short by a fault (as opposed to one that ended as asked).
+inline bool isFault(StopReason r)
+{
+    return r == StopReason::DeviceLost || r == StopReason::IoError || r == StopReason::Error;
+}
+
+struct SessionStatus {
+    SessionState state = SessionState::Recording;
+    std::filesystem::path path;
+    std::string deviceId;
+    std::string deviceName;
+    unsigned rate = 0;
+    unsigned channels = 0;
+    SampleFormat sampleFormat = SampleFormat::S16;
+    std::uint64_t frames = 0;
+    double duration = 0;
+    std::uint32_t overruns = 0;
+    std::uint64_t overrunFrames = 0;
+    std::uint32_t inputOverflows = 0;
+    double preRoll = 0; // seconds at the head of the file from before the request
+    unsigned part = 1;  // with split_every: the number of the part being written
+    std::uint32_t gaps = 0; // times the device stopped delivering for a while (suspended, stalled)
+    std::uint64_t bytes = 0;
+};
+
+struct StopResult {
+    std::filesystem::path path;
+    std::uint64_t frames = 0;
+    double duration = 0;
+    StopReason reason = StopReason::Requested;
+    std::string message; // why, when the reason is a fault
+};
+
+} // namespace recd
