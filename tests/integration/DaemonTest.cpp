@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -311,6 +313,28 @@ TEST_F(DaemonTest, StartRightAfterStopSucceeds)
     EXPECT_EQ(recctl({"stop"}).exitCode, 0);
     for (const char* f : {"one.wav", "next0.wav", "next1.wav", "next2.wav"})
         EXPECT_NO_THROW(readAudioFile(dir / f)) << f;
+}
+
+// recd's own input asks the server for fewer, larger deliveries while nothing
+// waits on the next frames (AudioPacing.hpp): what the server grants is its
+// answer to pa_stream_set_buffer_attr on the running stream, which recd logs.
+// RtAudio's pa_simple cannot change a running stream, so the case is for
+// pulse-native (the *-native suites).
+TEST_F(DaemonTest, RecdsOwnInputIsDeliveredATenthOfASecondAtATimeWhileNothingWaits)
+{
+    const char* api = std::getenv("RECD_TEST_AUDIO_API");
+    if (!api || std::string(api) != "pulse-native")
+        GTEST_SKIP() << "RtAudio's input keeps the fragment it opened with; see the *-native suites";
+    ASSERT_EQ(recctl({"start", "relaxed.wav"}).exitCode, 0);
+    std::this_thread::sleep_for(700ms);
+    const std::string log = daemonLog();
+    unsigned granted = 0;
+    for (std::size_t at = log.find("the server delivers "); at != std::string::npos;
+         at = log.find("the server delivers ", at + 1))
+        granted = std::max(granted, static_cast<unsigned>(std::stoul(log.substr(at + 20))));
+    EXPECT_GE(granted, 4800u) << "48 kHz: 100 ms\n" << log;
+    EXPECT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_NEAR(readAudioFile(dir / "relaxed.wav").duration(), 0.7, 0.1);
 }
 
 TEST_F(DaemonTest, EmptyPathIsNamedFromTheTemplateInANewDirectory)

@@ -5,7 +5,7 @@
 #include "tests/support/AudioFile.hpp"
 #include "daemon/engine/file/Container.hpp"
 #include "common/Errors.hpp"
-#include "daemon/engine/session/RecordingRequest.hpp"
+#include "daemon/engine/file/FileNames.hpp"
 #include "daemon/engine/file/TakeFiles.hpp"
 #include "tests/support/TempDir.hpp"
 

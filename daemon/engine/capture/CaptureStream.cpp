@@ -176,6 +176,10 @@ void CaptureStream::setDelivery(Delivery delivery) noexcept
     core_->delivery = delivery;
     core_->pulse->setFragment(delivery == Delivery::Relaxed ? core_->relaxedFrames : core_->bufferFrames);
 }
+unsigned CaptureStream::deliveryFrames() const noexcept
+{
+    return core_->pulse ? core_->pulse->grantedFragment() : core_->bufferFrames;
+}
 void CaptureStream::wakeReader() const noexcept { core_->readerWake.post(); }
 void CaptureStream::waitForAudio(std::chrono::nanoseconds timeout) const noexcept { core_->readerWake.wait(timeout); }
 RingBuffer& CaptureStream::ring() noexcept { return core_->ring; }

@@ -76,6 +76,9 @@ public:
     // stream's pace; RtAudio's keeps its buffer. Called by the stream's reader.
     enum class Delivery { Prompt, Relaxed };
     void setDelivery(Delivery delivery) noexcept;
+    // Frames per delivery as the server last granted them (recd's own input),
+    // or the buffer (RtAudio's).
+    unsigned deliveryFrames() const noexcept;
 
     CaptureProgress progress() const noexcept;
     // The absolute frame index being captured at monotonic time `ns`: counted

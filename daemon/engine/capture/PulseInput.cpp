@@ -58,6 +58,7 @@ PulseInput::PulseInput(const std::string& source, unsigned rate, unsigned channe
         lock.wait();
     }
     ready_ = true;
+    noteGrantedFragment();
     // What the server takes to set a stream up (pipewire-pulse: about a
     // quantum), which a start without pre-roll cannot avoid.
     log().debug("record stream ready {:.1f} ms after it was asked for",
@@ -81,8 +82,25 @@ void PulseInput::setFragment(unsigned frames) noexcept
     if (!ready_)
         return;
     const pa_buffer_attr attr = bufferAttr(frames);
-    if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &attr, nullptr, nullptr))
+    if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &attr, &onBufferAttrSet, this))
         pa_operation_unref(op);
+}
+
+unsigned PulseInput::grantedFragment() const noexcept { return grantedFrames_.load(std::memory_order_relaxed); }
+
+// Under the mainloop lock; on the mainloop thread, which is the audio thread,
+// when it answers setFragment: one atomic store, no logging there.
+void PulseInput::noteGrantedFragment() noexcept
+{
+    if (const pa_buffer_attr* attr = pa_stream_get_buffer_attr(stream_))
+        grantedFrames_.store(static_cast<unsigned>(attr->fragsize / frameBytes_), std::memory_order_relaxed);
+}
+
+void PulseInput::onBufferAttrSet(pa_stream*, int success, void* self) noexcept
+{
+    auto& in = *static_cast<PulseInput*>(self);
+    if (success && in.ready_)
+        in.noteGrantedFragment();
 }
 
 void PulseInput::start()

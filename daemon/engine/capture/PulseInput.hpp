@@ -41,10 +41,15 @@ public:
     // Asks the server to hand audio over in fragments of this many frames from
     // now on, without stopping the stream. Does not wait for the answer.
     void setFragment(unsigned frames) noexcept;
+    // The fragment the server last said it uses, in frames (its answer to the
+    // connection or to setFragment).
+    unsigned grantedFragment() const noexcept;
 
 private:
     static void onRead(pa_stream* stream, std::size_t bytes, void* self) noexcept;
     static void onStreamState(pa_stream* stream, void* self) noexcept;
+    static void onBufferAttrSet(pa_stream* stream, int success, void* self) noexcept;
+    void noteGrantedFragment() noexcept;
     void closeStream() noexcept;
     pa_buffer_attr bufferAttr(unsigned fragmentFrames) const noexcept;
 
@@ -55,6 +60,7 @@ private:
     void* user_;
     std::atomic<bool>& failed_;
     bool ready_ = false; // under the mainloop lock
+    std::atomic<unsigned> grantedFrames_{0};
 };
 
 } // namespace recd

@@ -2,7 +2,7 @@
 
 #include "common/Errors.hpp"
 #include "daemon/engine/Log.hpp"
-#include "daemon/engine/session/RecordingRequest.hpp"
+#include "daemon/engine/file/FileNames.hpp"
 
 #include <algorithm>
 

@@ -219,8 +219,7 @@ CaptureSession::DropCounters CaptureSession::dropCounters() const
 
 std::optional<Levels> CaptureSession::takeLevels()
 {
-    std::lock_guard lock(levelsMutex_);
-    return std::exchange(levels_, std::nullopt);
+    return levels_.take();
 }
 
 void CaptureSession::wakeWriter() const

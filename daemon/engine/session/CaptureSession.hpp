@@ -2,7 +2,7 @@
 
 #include "daemon/engine/capture/CaptureStream.hpp"
 #include "daemon/engine/session/EngineSettings.hpp"
-#include "daemon/engine/dsp/LevelMeter.hpp"
+#include "daemon/engine/dsp/LevelHandOff.hpp"
 #include "daemon/engine/session/RecordingRequest.hpp"
 #include "daemon/engine/session/RunningInput.hpp"
 #include "daemon/engine/session/SessionHooks.hpp"
@@ -18,6 +18,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -82,7 +83,7 @@ public:
     bool takeBegan() { return began_.exchange(false); }
     // Level metering of the audio written (peak and RMS per channel), for a live
     // meter. Off by default: measuring costs CPU nobody may be looking at.
-    void setMetering(bool on) { metering_.store(on, std::memory_order_relaxed); }
+    void setMetering(bool on) { levels_.watch(on); }
     // The levels measured since the last call, if any are ready.
     std::optional<Levels> takeLevels();
     // Frames at the head of the file captured before the request (pre-roll).
@@ -118,6 +119,23 @@ private:
 
     // --- the writer thread (SessionWriter.cpp)
     void runWriter();
+    struct WriterPass; // what the writer carries from one pass to the next
+    // Frames that have arrived in the ring and that the writer has not reached.
+    std::uint64_t unreadFrames(const WriterPass& w) const;
+    void publishApplied(WriterPass& w);
+    // What the writer may take from the ring now: nothing before the first
+    // frame is placed, and never the newest hold-back while nothing waits.
+    std::span<const std::byte> writableRegion(WriterPass& w, std::uint64_t base);
+    // Writes (or, while armed, listens to) a region and frees what the ring
+    // need not keep. False when a waiting take just began.
+    bool writeRegion(WriterPass& w, std::span<const std::byte> region, std::uint64_t base);
+    void noteDrops(WriterPass& w);
+    enum class DeviceHealth { Delivering, Reconnected, StoppedWhileAway, Lost };
+    // A device that failed or went silent: reconnect, or end the take.
+    DeviceHealth checkDevice(WriterPass& w, std::int64_t now);
+    void syncIfDue(WriterPass& w, std::int64_t now);
+    // Sleeps until there is enough to write, a request, or housekeeping.
+    void waitForWork(WriterPass& w);
     // Places a new stream's first frame again once its clock has settled (or
     // `now`); false while it has not.
     bool settleStart(bool now);
@@ -132,8 +150,10 @@ private:
     // The file's first sample is the stream's `frame`: its wall-clock time for
     // GetStatus and the file's time stamp (bext).
     void placeFirstSample(std::uint64_t frame);
-    // Hands the levels measured since the last hand-off to takeLevels().
-    void handOffLevels(LevelMeter& meter);
+    // Writer thread: asks the stream for prompt deliveries while a mark or the
+    // start's placing waits on its frames, relaxed ones otherwise
+    // (AudioPacing.hpp), and logs what the server grants when that changes.
+    void paceDelivery(bool prompt);
 
     CapturePlan plan_;
     EngineSettings settings_;
@@ -161,12 +181,11 @@ private:
 
     mutable WriterRequests requests_; // control thread <-> writer thread; never the callback
 
-    std::atomic<bool> metering_{false};
-    std::mutex levelsMutex_;
-    std::optional<Levels> levels_; // guarded by levelsMutex_
+    LevelHandOff levels_; // writer thread -> takeLevels()
     std::atomic<SessionState> state_{SessionState::Recording};
     std::atomic<std::uint64_t> framesInFile_{0};
     std::atomic<std::uint64_t> heldFrames_{0}; // arrived, held back by the writer, not yet in the file
+    unsigned loggedDeliveryFrames_ = 0;        // writer thread: what paceDelivery last logged
     std::atomic<std::uint32_t> gaps_{0};
     StopReason endReason_ = StopReason::Requested; // written by the writer before it ends requests_
     std::string endMessage_;

@@ -57,16 +57,6 @@ void checkTargetPath(const std::filesystem::path& path, bool overwrite)
         throw FileExists(fmt::format("'{}' already exists; choose another name or ask to overwrite it", text));
 }
 
-std::filesystem::path withSuffix(const std::filesystem::path& path, std::string_view suffix)
-{
-    return path.parent_path() / fmt::format("{}-{}{}", path.stem().string(), suffix, path.extension().string());
-}
-
-std::filesystem::path partPath(const std::filesystem::path& path, unsigned n)
-{
-    return withSuffix(path, fmt::format("{:03}", n));
-}
-
 CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
 {
     checkRanges(request);

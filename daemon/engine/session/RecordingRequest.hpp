@@ -1,6 +1,7 @@
 #pragma once
 
 #include "daemon/engine/file/Container.hpp"
+#include "daemon/engine/file/FileNames.hpp"
 #include "daemon/engine/device/DeviceInfo.hpp"
 #include "common/SampleFormat.hpp"
 #include "common/StartOptions.hpp"
@@ -49,10 +50,6 @@ inline const std::filesystem::path streamedPath = "-";
 // names (UnsupportedFormat for an unknown one), WAV's for a stream.
 const Container& containerFor(const RecordingRequest& request);
 
-// `path` with "-suffix" before its extension: take.wav, "2" -> take-2.wav.
-std::filesystem::path withSuffix(const std::filesystem::path& path, std::string_view suffix);
-// The name of part `n` (from 1) of a take split into parts: take.wav -> take-001.wav.
-std::filesystem::path partPath(const std::filesystem::path& path, unsigned n);
 
 
 // Checks that recording to `path` could create the file, without touching it:

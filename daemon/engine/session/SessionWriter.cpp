@@ -2,6 +2,7 @@
 // control side's marks (WriterRequests), listens for sound and silence, meters,
 // and reconnects a lost device. The control side is CaptureSession.cpp.
 #include "daemon/engine/session/CaptureSession.hpp"
+#include "daemon/engine/session/WriterPass.hpp"
 
 #include "daemon/engine/device/AudioSystem.hpp"
 #include "common/Errors.hpp"
@@ -44,47 +45,19 @@ constexpr auto markPoll = std::chrono::milliseconds(20);
 
 void CaptureSession::runWriter()
 {
-    Timeline timeline;
+    WriterPass w(stream_->format(), plan_.silenceThresholdDbfs);
     if (plan_.maxFrames)
-        timeline.limit(*plan_.maxFrames);
-    const std::size_t frameBytes = stream_->format().frameBytes();
-    RingBuffer* ring = &stream_->ring();
-    // Where the writer stands on the session's capture timeline. The ring frees
-    // only what lies more than retainFrames_ behind it (a pre-roll keeps its last
-    // seconds for the next take); ringTail_ is where the ring's reader stands, in
-    // the current stream's own frame numbers.
-    std::uint64_t consumed = ringTail_;
-    // Frames that have arrived in the ring and that the writer has not reached.
-    const auto unreadFrames = [&]() -> std::uint64_t {
-        const std::size_t offset = (consumed - streamBase_.load() - ringTail_) * frameBytes;
-        return (ring->readable() - std::min(ring->readable(), offset)) / frameBytes;
-    };
-    std::int64_t stopDeadline = 0;
-    const auto syncNs = static_cast<std::int64_t>(settings_.syncInterval * 1e9);
-    std::int64_t nextSyncNs = monotonicNs() + syncNs;
-    const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
-    const std::int64_t bufferNs =
-        static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 / static_cast<std::int64_t>(plan_.rate);
-    const std::uint64_t holdBackFrames = plan_.rate * writerHoldBack.count() / 1000;
-    std::uint32_t gapsSeen = 0;
-    std::uint32_t overrunsSeen = 0;
-    std::uint64_t appliedSeen = 0;
-    std::uint64_t drainTicket = 0; // the catchUp() request this pass answers
-    bool byItself = false;
-    LevelMeter meter(stream_->format());
-    SilenceDetector sound(stream_->format(), plan_.silenceThresholdDbfs); // start_on_sound
-    auto lastLevels = std::chrono::steady_clock::now();
-    std::optional<SilenceDetector> silence;
+        w.timeline.limit(*plan_.maxFrames);
+    w.frameBytes = stream_->format().frameBytes();
+    w.ring = &stream_->ring();
+    w.consumed = ringTail_;
+    w.syncNs = static_cast<std::int64_t>(settings_.syncInterval * 1e9);
+    w.nextSyncNs = monotonicNs() + w.syncNs;
+    w.holdBackFrames = plan_.rate * writerHoldBack.count() / 1000;
     if (plan_.silenceStopFrames)
-        silence.emplace(stream_->format(), plan_.silenceThresholdDbfs);
-
-    // Tells a pause or resume waiting in request() that it took effect.
-    const auto publishApplied = [&] {
-        if (timeline.applied() == appliedSeen)
-            return;
-        appliedSeen = timeline.applied();
-        requests_.applied(appliedSeen);
-    };
+        w.silence.emplace(stream_->format(), plan_.silenceThresholdDbfs);
+    Timeline& timeline = w.timeline;
+    bool byItself = false;
 
     try {
         for (;;) {
@@ -92,74 +65,23 @@ void CaptureSession::runWriter()
                 WriterRequests::Asked asked = requests_.collect();
                 for (const auto& [action, position] : asked.marks)
                     timeline.request(action, position);
-                stopDeadline = asked.stopDeadlineNs;
-                drainTicket = asked.drainTicket;
+                w.stopDeadline = asked.stopDeadlineNs;
+                w.drainTicket = asked.drainTicket;
             }
             const std::uint64_t base = streamBase_.load();
-            const std::size_t offset = (consumed - base - ringTail_) * frameBytes;
-            auto region = ring->peekRegion(offset);
-            if (startNs_ != 0 && !settleStart(timeline.pending() || timeline.stopRequested()))
-                region = {}; // nothing is written before the first frame is known
-            if (!timeline.pending() && state_.load(std::memory_order_acquire) != SessionState::Waiting) {
-                // The newest holdBack of audio stays unwritten until a later pass,
-                // so that a stop placed at a moment just before it arrived
-                // (StopRecordingAt: the press, reported by a client that took a
-                // while to start) never finds those frames written already.
-                const std::uint64_t unread = unreadFrames();
-                region = region.first(std::min<std::size_t>(region.size(),
-                                                            (unread - std::min(unread, holdBackFrames)) * frameBytes));
-            }
+            const auto region = writableRegion(w, base);
             if (!region.empty()) {
-                const std::uint64_t frames = region.size() / frameBytes;
-                std::uint64_t taken = frames;
-                if (state_.load(std::memory_order_acquire) == SessionState::Waiting) {
-                    // Armed: listen, write nothing, until a 10 ms block is loud.
-                    sound.feed(region.data(), frames, consumed);
-                    if (sound.heardSound()) {
-                        begin(sound.firstSoundAt(), base);
-                        consumed = startFrame_; // back into the pre-roll the ring kept
-                        continue;
-                    }
-                } else if (consumed < startFrame_) {
-                    taken = std::min(frames, startFrame_ - consumed); // older than the pre-roll
-                } else {
-                    if (hooks_.beforeWrite)
-                        hooks_.beforeWrite(timeline.kept());
-                    std::uint64_t fileFrame = timeline.kept();
-                    for (const auto& run : timeline.select(consumed, frames)) {
-                        const std::byte* data = region.data() + run.offset * frameBytes;
-                        files_->write(data, run.frames, fileFrame);
-                        if (silence)
-                            silence->feed(data, run.frames, fileFrame);
-                        if (metering_.load(std::memory_order_relaxed))
-                            meter.feed(data, run.frames);
-                        fileFrame += run.frames;
-                    }
-                    publishApplied();
-                    // What follows the stop stays in the ring for the next take's pre-roll.
-                    if (timeline.stopped())
-                        taken = std::min(frames, timeline.stopPosition() - std::min(timeline.stopPosition(), consumed));
-                    framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
-                }
-                consumed += taken;
-                const std::uint64_t local = consumed - base;
-                const std::uint64_t keepFrom = local - std::min(local, retainFrames_);
-                if (keepFrom > ringTail_) {
-                    ring->consume((keepFrom - ringTail_) * frameBytes);
-                    ringTail_ = keepFrom;
-                }
-            } else if (timeline.pending() && consumed >= startFrame_ &&
+                if (!writeRegion(w, region, base))
+                    continue; // a waiting take began: write it from its pre-roll
+            } else if (timeline.pending() && w.consumed >= startFrame_ &&
                        state_.load(std::memory_order_acquire) != SessionState::Waiting) {
                 // A mark at a frame already here (a stop placed at the moment the
                 // user asked) takes effect now rather than with the next buffer.
-                timeline.select(consumed, 0);
-                publishApplied();
+                timeline.select(w.consumed, 0);
+                publishApplied(w);
             }
-            // About ten times a second, on the writer's 50 ms rhythm.
-            if (meter.frames() > 0 && std::chrono::steady_clock::now() - lastLevels >= std::chrono::milliseconds(90)) {
-                lastLevels = std::chrono::steady_clock::now();
-                handOffLevels(meter);
-            }
+            if (levels_.offer(w.meter) && hooks_.onLevels)
+                hooks_.onLevels();
             if (timeline.stopped())
                 break;
             if (timeline.limitReached()) {
@@ -167,91 +89,40 @@ void CaptureSession::runWriter()
                 byItself = true;
                 break;
             }
-            if (silence && silence->silentFrames() >= plan_.silenceStopFrames) {
-                endOnSilence(*silence);
+            if (w.silence && w.silence->silentFrames() >= plan_.silenceStopFrames) {
+                endOnSilence(*w.silence);
                 byItself = true;
                 break;
             }
             if (state_.load(std::memory_order_acquire) == SessionState::Waiting && timeline.stopRequested()) {
-                timeline.stopNow(consumed); // stopped before any sound: nothing to write
+                timeline.stopNow(w.consumed); // stopped before any sound: nothing to write
                 break;
             }
             if (!region.empty())
                 continue; // more may be waiting right behind the wrap-around
             const std::int64_t now = monotonicNs();
-            if (timeline.stopRequested() && now > stopDeadline) {
+            if (timeline.stopRequested() && now > w.stopDeadline) {
                 log().warn("the device delivered {} fewer frames than expected before the stop",
-                           timeline.stopPosition() - consumed);
-                timeline.stopNow(consumed);
+                           timeline.stopPosition() - w.consumed);
+                timeline.stopNow(w.consumed);
                 break;
             }
-            const CaptureProgress progress = stream_->progress();
-            // A source that pauses delivering (suspended, stalled) leaves a gap in
-            // time that the file cannot show: log where, and count it.
-            if (const std::uint32_t gaps = stream_->gaps(); gaps != gapsSeen) {
-                gaps_.fetch_add(gaps - gapsSeen, std::memory_order_relaxed);
-                log().warn("'{}': the device delivered no audio for {} ms, at {:.3f} s in the file",
-                           plan_.path.string(), (stream_->lastGapNs() - bufferNs) / 1'000'000,
-                           static_cast<double>(timeline.kept()) / plan_.rate);
-                gapsSeen = gaps;
-            }
-            if (const std::uint32_t overruns = stream_->overruns(); overruns != overrunsSeen) {
-                log().warn("'{}': the writer fell behind and {} frames were dropped so far ({} times), at {:.3f} s "
-                           "in the file",
-                           plan_.path.string(), stream_->overrunFrames(), overruns,
-                           static_cast<double>(timeline.kept()) / plan_.rate);
-                overrunsSeen = overruns;
-            }
-            const bool failed = stream_->failed();
-            if (failed || now - progress.lastBufferNs > silentNs) {
-                if (plan_.reconnectSeconds > 0 && reconnect(consumed)) {
-                    ring = &stream_->ring();
-                    ringTail_ = 0;
-                    gapsSeen = 0;
-                    overrunsSeen = 0;
-                    continue;
-                }
-                if (plan_.reconnectSeconds > 0 && requests_.stopQueued()) {
-                    timeline.stopNow(consumed);
-                    break;
-                }
-                endBySelf(StopReason::DeviceLost,
-                          failed ? fmt::format("the input device '{}' failed{}", plan_.device.name,
-                                               plan_.reconnectSeconds > 0 ? " and did not come back" : "")
-                                 : fmt::format("the input device '{}' delivered no audio for {} ms{}",
-                                               plan_.device.name, settings_.silentDeviceTimeout.count(),
-                                               plan_.reconnectSeconds > 0 ? " and did not come back" : ""));
-                byItself = true;
+            noteDrops(w);
+            const DeviceHealth health = checkDevice(w, now);
+            if (health == DeviceHealth::Reconnected)
+                continue;
+            if (health != DeviceHealth::Delivering) {
+                byItself = health == DeviceHealth::Lost;
                 break;
             }
-            if (now >= nextSyncNs) {
-                files_->sync();
-                // The file now holds the audio up to the frame the writer reached,
-                // captured a little before now (the held-back audio and the buffer
-                // on its way): the next sync is due an interval after that frame,
-                // so that a crash loses at most sync_interval of audio. Not sooner
-                // than half an interval from now, should the writer be far behind.
-                nextSyncNs = std::max(stream_->timeOf(consumed - streamBase_.load()) + syncNs, now + syncNs / 2);
-            }
+            syncIfDue(w, now);
             // The ring was empty just now but for the held-back audio: everything
             // else that had arrived is written, and a catchUp() may count it.
             const bool holding = !timeline.pending() && state_.load() == SessionState::Recording;
-            heldFrames_.store(holding ? unreadFrames() : 0, std::memory_order_relaxed);
-            if (requests_.drained(drainTicket, monotonicNs()))
+            heldFrames_.store(holding ? unreadFrames(w) : 0, std::memory_order_relaxed);
+            if (requests_.drained(w.drainTicket, monotonicNs()))
                 continue;
-            // A request made from here on posts the stream's wake-up, which the
-            // wait then finds: none is lost between this look and the wait.
-            // A mark waits on the frames up to its moment: those should come
-            // with the next buffer, not the next relaxed delivery.
-            stream_->setDelivery(timeline.pending() ? CaptureStream::Delivery::Prompt
-                                                    : CaptureStream::Delivery::Relaxed);
-            const auto batch = timeline.pending() ? std::chrono::milliseconds(0) : writerBatch;
-            stream_->wakeReaderEvery(std::max<std::uint64_t>(1, plan_.rate * batch.count() / 1000));
-            const auto untilSync = std::chrono::nanoseconds(nextSyncNs - monotonicNs());
-            stream_->waitForAudio(timeline.pending()
-                                      ? std::chrono::nanoseconds(markPoll)
-                                      : std::clamp<std::chrono::nanoseconds>(untilSync, std::chrono::milliseconds(1),
-                                                                             housekeepingEvery));
+            waitForWork(w);
         }
     } catch (const Error& e) {
         endBySelf(e.kind() == ErrorKind::IoError ? StopReason::IoError : StopReason::Error, e.what());
@@ -269,6 +140,111 @@ void CaptureSession::runWriter()
     requests_.end();
     if (byItself && hooks_.onEnded)
         hooks_.onEnded();
+}
+
+std::uint64_t CaptureSession::unreadFrames(const WriterPass& w) const
+{
+    const std::size_t offset = (w.consumed - streamBase_.load() - ringTail_) * w.frameBytes;
+    return (w.ring->readable() - std::min(w.ring->readable(), offset)) / w.frameBytes;
+}
+
+// Tells a pause or resume waiting in request() that it took effect.
+void CaptureSession::publishApplied(WriterPass& w)
+{
+    if (w.timeline.applied() == w.appliedSeen)
+        return;
+    w.appliedSeen = w.timeline.applied();
+    requests_.applied(w.appliedSeen);
+}
+
+std::span<const std::byte> CaptureSession::writableRegion(WriterPass& w, std::uint64_t base)
+{
+    auto region = w.ring->peekRegion((w.consumed - base - ringTail_) * w.frameBytes);
+    if (startNs_ != 0 && !settleStart(w.timeline.pending() || w.timeline.stopRequested()))
+        return {}; // nothing is written before the first frame is known
+    if (!w.timeline.pending() && state_.load(std::memory_order_acquire) != SessionState::Waiting) {
+        // The newest holdBack of audio stays unwritten until a later pass, so
+        // that a stop placed at a moment just before it arrived
+        // (StopRecordingAt: the press, reported by a client that took a while
+        // to start) never finds those frames written already.
+        const std::uint64_t unread = unreadFrames(w);
+        region = region.first(
+            std::min<std::size_t>(region.size(), (unread - std::min(unread, w.holdBackFrames)) * w.frameBytes));
+    }
+    return region;
+}
+
+bool CaptureSession::writeRegion(WriterPass& w, std::span<const std::byte> region, std::uint64_t base)
+{
+    Timeline& timeline = w.timeline;
+    const std::uint64_t frames = region.size() / w.frameBytes;
+    std::uint64_t taken = frames;
+    if (state_.load(std::memory_order_acquire) == SessionState::Waiting) {
+        // Armed: listen, write nothing, until a 10 ms block is loud.
+        w.sound.feed(region.data(), frames, w.consumed);
+        if (w.sound.heardSound()) {
+            begin(w.sound.firstSoundAt(), base);
+            w.consumed = startFrame_; // back into the pre-roll the ring kept
+            return false;
+        }
+    } else if (w.consumed < startFrame_) {
+        taken = std::min(frames, startFrame_ - w.consumed); // older than the pre-roll
+    } else {
+        if (hooks_.beforeWrite)
+            hooks_.beforeWrite(timeline.kept());
+        std::uint64_t fileFrame = timeline.kept();
+        for (const auto& run : timeline.select(w.consumed, frames)) {
+            const std::byte* data = region.data() + run.offset * w.frameBytes;
+            files_->write(data, run.frames, fileFrame);
+            if (w.silence)
+                w.silence->feed(data, run.frames, fileFrame);
+            if (levels_.watched())
+                w.meter.feed(data, run.frames);
+            fileFrame += run.frames;
+        }
+        publishApplied(w);
+        // What follows the stop stays in the ring for the next take's pre-roll.
+        if (timeline.stopped())
+            taken = std::min(frames, timeline.stopPosition() - std::min(timeline.stopPosition(), w.consumed));
+        framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
+    }
+    w.consumed += taken;
+    const std::uint64_t local = w.consumed - base;
+    const std::uint64_t keepFrom = local - std::min(local, retainFrames_);
+    if (keepFrom > ringTail_) {
+        w.ring->consume((keepFrom - ringTail_) * w.frameBytes);
+        ringTail_ = keepFrom;
+    }
+    return true;
+}
+
+void CaptureSession::syncIfDue(WriterPass& w, std::int64_t now)
+{
+    if (now < w.nextSyncNs)
+        return;
+    files_->sync();
+    // The file now holds the audio up to the frame the writer reached, captured
+    // a little before now (the held-back audio and the delivery on its way):
+    // the next sync is due an interval after that frame, so that a crash loses
+    // at most sync_interval of audio. Not sooner than half an interval from
+    // now, should the writer be far behind.
+    w.nextSyncNs = std::max(stream_->timeOf(w.consumed - streamBase_.load()) + w.syncNs, now + w.syncNs / 2);
+}
+
+// A request made from here on posts the stream's wake-up, which the wait then
+// finds: none is lost between the writer's last look and the wait.
+void CaptureSession::waitForWork(WriterPass& w)
+{
+    const bool pending = w.timeline.pending();
+    // Prompt too until the start is placed: the stream's clock, which places
+    // it, learns from many small deliveries sooner than from a few large ones.
+    paceDelivery(pending || startNs_ != 0);
+    const auto batch = pending ? std::chrono::milliseconds(0) : writerBatch;
+    stream_->wakeReaderEvery(std::max<std::uint64_t>(1, plan_.rate * batch.count() / 1000));
+    const auto untilSync = std::chrono::nanoseconds(w.nextSyncNs - monotonicNs());
+    stream_->waitForAudio(pending ? std::chrono::nanoseconds(markPoll)
+                                  : std::clamp<std::chrono::nanoseconds>(untilSync, std::chrono::milliseconds(1),
+                                                                         housekeepingEvery));
 }
 
 bool CaptureSession::settleStart(bool now)
@@ -332,49 +308,16 @@ void CaptureSession::endOnSilence(const SilenceDetector& silence)
                                   : std::string("; this container keeps the trailing silence")));
 }
 
-void CaptureSession::handOffLevels(LevelMeter& meter)
+// A mark waits on the frames up to its moment: those should come with the next
+// buffer, not the next relaxed delivery.
+void CaptureSession::paceDelivery(bool prompt)
 {
-    {
-        std::lock_guard lock(levelsMutex_);
-        levels_ = meter.take();
+    stream_->setDelivery(prompt ? CaptureStream::Delivery::Prompt : CaptureStream::Delivery::Relaxed);
+    if (const unsigned granted = stream_->deliveryFrames(); granted != loggedDeliveryFrames_) {
+        log().debug("'{}': the server delivers {} frames at a time{}", plan_.path.string(), granted,
+                    prompt ? " (prompt)" : "");
+        loggedDeliveryFrames_ = granted;
     }
-    if (hooks_.onLevels)
-        hooks_.onLevels();
-}
-
-bool CaptureSession::reconnect(std::uint64_t consumed)
-{
-    log().warn("'{}': lost the input device '{}'; waiting up to {:.1f} s for it to return", plan_.path.string(),
-               plan_.device.name, plan_.reconnectSeconds);
-    // The lost stream stays current (status() reads its counters) until a new
-    // one replaces it.
-    stream_->stop();
-    const std::int64_t lostAt = monotonicNs();
-    const std::int64_t deadline = lostAt + static_cast<std::int64_t>(plan_.reconnectSeconds * 1e9);
-    while (monotonicNs() < deadline && !requests_.stopQueued()) {
-        try {
-            // The same device, by id, as the audio system lists it now.
-            const auto devices = AudioSystem(settings_.api).devices();
-            const auto it = std::find_if(devices.begin(), devices.end(),
-                                         [&](const DeviceInfo& d) { return d.id == plan_.device.id; });
-            if (it != devices.end()) {
-                auto stream = openStream(*it); // its index may have changed as devices came and went
-                std::lock_guard lock(streamMutex_);
-                streamBase_.store(consumed);
-                lostStreams_.push_back(std::move(stream_));
-                stream_ = std::move(stream);
-                gaps_.fetch_add(1, std::memory_order_relaxed);
-                log().warn("'{}': the input device is back after {:.1f} s; recording goes on at {:.3f} s in the file",
-                           plan_.path.string(), (monotonicNs() - lostAt) / 1e9,
-                           static_cast<double>(framesInFile_.load()) / plan_.rate);
-                return true;
-            }
-        } catch (const Error& e) {
-            log().debug("reconnecting: {}", e.what());
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    return false;
 }
 
 } // namespace recd

@@ -1,0 +1,102 @@
+// The writer's watch over the device of a take: audio it dropped or paused,
+// a device that failed or went silent, and its reconnection. The rest of the
+// writer thread is SessionWriter.cpp.
+#include "daemon/engine/session/CaptureSession.hpp"
+#include "daemon/engine/session/WriterPass.hpp"
+
+#include "daemon/engine/device/AudioSystem.hpp"
+#include "common/Errors.hpp"
+#include "daemon/engine/Log.hpp"
+#include "common/MonotonicClock.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace recd {
+
+// A source that pauses delivering (suspended, stalled) leaves a gap in time
+// that the file cannot show: log where, and count it. Likewise audio dropped
+// because the writer fell behind.
+void CaptureSession::noteDrops(WriterPass& w)
+{
+    const double at = static_cast<double>(w.timeline.kept()) / plan_.rate;
+    if (const std::uint32_t gaps = stream_->gaps(); gaps != w.gapsSeen) {
+        const std::int64_t bufferNs = static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 /
+                                      static_cast<std::int64_t>(plan_.rate);
+        gaps_.fetch_add(gaps - w.gapsSeen, std::memory_order_relaxed);
+        log().warn("'{}': the device delivered no audio for {} ms, at {:.3f} s in the file", plan_.path.string(),
+                   (stream_->lastGapNs() - bufferNs) / 1'000'000, at);
+        w.gapsSeen = gaps;
+    }
+    if (const std::uint32_t overruns = stream_->overruns(); overruns != w.overrunsSeen) {
+        log().warn("'{}': the writer fell behind and {} frames were dropped so far ({} times), at {:.3f} s "
+                   "in the file",
+                   plan_.path.string(), stream_->overrunFrames(), overruns, at);
+        w.overrunsSeen = overruns;
+    }
+}
+
+CaptureSession::DeviceHealth CaptureSession::checkDevice(WriterPass& w, std::int64_t now)
+{
+    const bool failed = stream_->failed();
+    const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
+    if (!failed && now - stream_->progress().lastBufferNs <= silentNs)
+        return DeviceHealth::Delivering;
+    if (plan_.reconnectSeconds > 0 && reconnect(w.consumed)) {
+        w.ring = &stream_->ring();
+        ringTail_ = 0;
+        w.gapsSeen = 0;
+        w.overrunsSeen = 0;
+        return DeviceHealth::Reconnected;
+    }
+    if (plan_.reconnectSeconds > 0 && requests_.stopQueued()) {
+        w.timeline.stopNow(w.consumed);
+        return DeviceHealth::StoppedWhileAway;
+    }
+    const char* notBack = plan_.reconnectSeconds > 0 ? " and did not come back" : "";
+    endBySelf(StopReason::DeviceLost,
+              failed ? fmt::format("the input device '{}' failed{}", plan_.device.name, notBack)
+                     : fmt::format("the input device '{}' delivered no audio for {} ms{}", plan_.device.name,
+                                   settings_.silentDeviceTimeout.count(), notBack));
+    return DeviceHealth::Lost;
+}
+
+bool CaptureSession::reconnect(std::uint64_t consumed)
+{
+    log().warn("'{}': lost the input device '{}'; waiting up to {:.1f} s for it to return", plan_.path.string(),
+               plan_.device.name, plan_.reconnectSeconds);
+    // The lost stream stays current (status() reads its counters) until a new
+    // one replaces it.
+    stream_->stop();
+    const std::int64_t lostAt = monotonicNs();
+    const std::int64_t deadline = lostAt + static_cast<std::int64_t>(plan_.reconnectSeconds * 1e9);
+    while (monotonicNs() < deadline && !requests_.stopQueued()) {
+        try {
+            // The same device, by id, as the audio system lists it now.
+            const auto devices = AudioSystem(settings_.api).devices();
+            const auto it = std::find_if(devices.begin(), devices.end(),
+                                         [&](const DeviceInfo& d) { return d.id == plan_.device.id; });
+            if (it != devices.end()) {
+                auto stream = openStream(*it); // its index may have changed as devices came and went
+                std::lock_guard lock(streamMutex_);
+                streamBase_.store(consumed);
+                lostStreams_.push_back(std::move(stream_));
+                stream_ = std::move(stream);
+                gaps_.fetch_add(1, std::memory_order_relaxed);
+                log().warn("'{}': the input device is back after {:.1f} s; recording goes on at {:.3f} s in the file",
+                           plan_.path.string(), (monotonicNs() - lostAt) / 1e9,
+                           static_cast<double>(framesInFile_.load()) / plan_.rate);
+                return true;
+            }
+        } catch (const Error& e) {
+            log().debug("reconnecting: {}", e.what());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+}
+
+} // namespace recd
