@@ -319,12 +319,16 @@ TEST_F(DaemonTest, StartRightAfterStopSucceeds)
 // waits on the next frames (AudioPacing.hpp): what the server grants is its
 // answer to pa_stream_set_buffer_attr on the running stream, which recd logs.
 // RtAudio's pa_simple cannot change a running stream, so the case is for
-// pulse-native (the *-native suites).
+// pulse-native (the *-native suites), and recd asks it of PipeWire only: on
+// PulseAudio a fragment changed mid-stream moved where stops were placed.
 TEST_F(DaemonTest, RecdsOwnInputIsDeliveredATenthOfASecondAtATimeWhileNothingWaits)
 {
     const char* api = std::getenv("RECD_TEST_AUDIO_API");
     if (!api || std::string(api) != "pulse-native")
         GTEST_SKIP() << "RtAudio's input keeps the fragment it opened with; see the *-native suites";
+    if (!rigRunsPipeWire())
+        GTEST_SKIP() << "recd relaxes deliveries on PipeWire only: on PulseAudio a fragment changed mid-stream "
+                        "moved where stops were placed (StopRecordingAt p95 43 ms against 4)";
     ASSERT_EQ(recctl({"start", "relaxed.wav"}).exitCode, 0);
     std::this_thread::sleep_for(700ms);
     const std::string log = daemonLog();

@@ -44,8 +44,8 @@ protected:
 // (1 s) and one buffer of the kill; after the next recd starts and repairs it,
 // everything written before the kill: all but what the writer had not yet
 // written (its 100 ms batch and 50 ms hold-back, SessionWriter.cpp) and the
-// delivery on its way: a 43 ms buffer with RtAudio, up to a relaxed delivery
-// with recd's own input (100 ms, which PipeWire sends in whole 43 ms quanta:
+// delivery on its way: a 43 ms buffer, or up to a relaxed delivery with recd's
+// own input on PipeWire (100 ms, which PipeWire sends in whole 43 ms quanta:
 // 128 ms; AudioPacing.hpp). So about a third of a second at most.
 TEST_F(FaultTest, SigkillAtRandomMomentsLosesAtMostOneSyncInterval)
 {

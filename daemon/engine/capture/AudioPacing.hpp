@@ -37,7 +37,7 @@ inline constexpr unsigned defaultBufferFrames = 2048;
 // steady part, and is made prompt again (back to its buffer) when a pause,
 // resume or stop waits for the frames up to its moment: recd's own PulseAudio
 // input changes a running stream's fragment (pa_stream_set_buffer_attr), which
-// RtAudio's pa_simple cannot. Not more than 100 ms: the Level signal comes from
+// RtAudio's pa_simple cannot; on PipeWire only (PulseConnection::isPipeWire). Not more than 100 ms: the Level signal comes from
 // the writer about ten times a second, and the writer wakes with deliveries.
 inline constexpr std::chrono::milliseconds relaxedDeliveryTime{100};
 unsigned relaxedDeliveryFrames(unsigned bufferFrames, unsigned rate);

@@ -171,7 +171,7 @@ void CaptureStream::wakeReaderEvery(std::uint64_t everyFrames) noexcept
 void CaptureStream::setDelivery(Delivery delivery) noexcept
 {
     // A request to the server, once per change: the reader asks on every pass.
-    if (!core_->pulse || delivery == core_->delivery)
+    if (!core_->pulse || !core_->pulse->fragmentChangeable() || delivery == core_->delivery)
         return;
     core_->delivery = delivery;
     core_->pulse->setFragment(delivery == Delivery::Relaxed ? core_->relaxedFrames : core_->bufferFrames);

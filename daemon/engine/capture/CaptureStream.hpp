@@ -72,8 +72,9 @@ public:
     // How soon the server hands audio over (AudioPacing.hpp, relaxedDeliveryTime):
     // Prompt, a delivery per buffer, while someone waits on the frames up to a
     // moment (a pause, resume or stop); Relaxed, fewer and larger deliveries,
-    // while nobody does. Only recd's own PulseAudio input can change a running
-    // stream's pace; RtAudio's keeps its buffer. Called by the stream's reader.
+    // while nobody does. Only recd's own PulseAudio input on PipeWire changes a
+    // running stream's pace (PulseConnection::isPipeWire); RtAudio's keeps its
+    // buffer. Called by the stream's reader.
     enum class Delivery { Prompt, Relaxed };
     void setDelivery(Delivery delivery) noexcept;
     // Frames per delivery as the server last granted them (recd's own input),

@@ -82,8 +82,19 @@ void PulseInput::setFragment(unsigned frames) noexcept
     if (!ready_)
         return;
     const pa_buffer_attr attr = bufferAttr(frames);
-    if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &attr, &onBufferAttrSet, this))
-        pa_operation_unref(op);
+    forgetFragmentAsked();
+    fragmentAsked_ = pa_stream_set_buffer_attr(stream_, &attr, &onBufferAttrSet, this);
+}
+
+// Under the lock. A cancelled operation's callback is never called.
+void PulseInput::forgetFragmentAsked() noexcept
+{
+    if (fragmentAsked_) {
+        if (pa_operation_get_state(fragmentAsked_) == PA_OPERATION_RUNNING)
+            pa_operation_cancel(fragmentAsked_);
+        pa_operation_unref(fragmentAsked_);
+        fragmentAsked_ = nullptr;
+    }
 }
 
 unsigned PulseInput::grantedFragment() const noexcept { return grantedFrames_.load(std::memory_order_relaxed); }
@@ -120,6 +131,7 @@ void PulseInput::stop() noexcept
 void PulseInput::closeStream() noexcept
 {
     ready_ = false;
+    forgetFragmentAsked();
     if (stream_) {
         pa_stream_set_read_callback(stream_, nullptr, nullptr);
         pa_stream_set_state_callback(stream_, nullptr, nullptr);

@@ -16,6 +16,7 @@
 
 struct pa_stream;
 struct pa_buffer_attr;
+struct pa_operation;
 
 namespace recd {
 
@@ -44,12 +45,15 @@ public:
     // The fragment the server last said it uses, in frames (its answer to the
     // connection or to setFragment).
     unsigned grantedFragment() const noexcept;
+    // Whether setFragment is worth asking on this server (PulseConnection::isPipeWire).
+    bool fragmentChangeable() const noexcept { return connection_->isPipeWire(); }
 
 private:
     static void onRead(pa_stream* stream, std::size_t bytes, void* self) noexcept;
     static void onStreamState(pa_stream* stream, void* self) noexcept;
     static void onBufferAttrSet(pa_stream* stream, int success, void* self) noexcept;
     void noteGrantedFragment() noexcept;
+    void forgetFragmentAsked() noexcept;
     void closeStream() noexcept;
     pa_buffer_attr bufferAttr(unsigned fragmentFrames) const noexcept;
 
@@ -61,6 +65,9 @@ private:
     std::atomic<bool>& failed_;
     bool ready_ = false; // under the mainloop lock
     std::atomic<unsigned> grantedFrames_{0};
+    // The last setFragment's request, kept so that closing cancels it: its
+    // answer must never reach a PulseInput that is gone. Under the mainloop lock.
+    pa_operation* fragmentAsked_ = nullptr;
 };
 
 } // namespace recd

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace recd {
 
 namespace {
@@ -54,7 +56,8 @@ PulseConnection::PulseConnection()
         close();
         throw;
     }
-    log().debug("connected to the sound server at {}", pa_context_get_server(context_));
+    log().debug("connected to the sound server at {}{}", pa_context_get_server(context_),
+                pipeWire_ ? " (PipeWire)" : "");
 }
 
 void PulseConnection::connect()
@@ -67,11 +70,32 @@ void PulseConnection::connect()
     for (;;) {
         const pa_context_state_t state = pa_context_get_state(context_);
         if (state == PA_CONTEXT_READY)
-            return;
+            break;
         if (!PA_CONTEXT_IS_GOOD(state))
             throw failed();
         pa_threaded_mainloop_wait(loop_);
     }
+    // pipewire-pulse names itself "PulseAudio (on PipeWire 0.3.65)".
+    struct Asked {
+        pa_threaded_mainloop* loop;
+        bool answered = false;
+        bool pipeWire = false;
+    } asked{loop_};
+    pa_operation* op = pa_context_get_server_info(
+        context_,
+        [](pa_context*, const pa_server_info* info, void* user) {
+            auto& a = *static_cast<Asked*>(user);
+            a.pipeWire = info && info->server_name && std::strstr(info->server_name, "PipeWire");
+            a.answered = true;
+            pa_threaded_mainloop_signal(a.loop, 0);
+        },
+        &asked);
+    if (!op)
+        throw failed();
+    while (!asked.answered && pa_operation_get_state(op) == PA_OPERATION_RUNNING)
+        pa_threaded_mainloop_wait(loop_);
+    pa_operation_unref(op);
+    pipeWire_ = asked.pipeWire;
 }
 
 PulseConnection::~PulseConnection() { close(); }
