@@ -76,7 +76,10 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
             delete core_;
             throw;
         }
-        core_->relaxedFrames = relaxedDeliveryFrames(bufferFrames, format.rate);
+        // Decided once: a server that cannot take a new fragment mid-stream
+        // keeps the buffer, and so does the most that can be in flight.
+        core_->relaxedFrames = core_->pulse->fragmentChangeable() ? relaxedDeliveryFrames(bufferFrames, format.rate)
+                                                                  : bufferFrames;
         core_->inFlightFrames = 2ULL * core_->relaxedFrames;
     } else {
         try {
@@ -98,6 +101,7 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
             const auto deliveryFrames =
                 static_cast<std::uint64_t>(deliveryInterval().count()) * format.rate / 1000;
             core_->inFlightFrames = 2 * std::max<std::uint64_t>(core_->bufferFrames, deliveryFrames);
+            core_->relaxedFrames = core_->bufferFrames; // pa_simple keeps its fragment
         } catch (const RtAudioError& e) {
             delete core_;
             throw DeviceLost(fmt::format("cannot open input device '{}' at {} Hz, {} channels: {}", device.name,
@@ -171,7 +175,7 @@ void CaptureStream::wakeReaderEvery(std::uint64_t everyFrames) noexcept
 void CaptureStream::setDelivery(Delivery delivery) noexcept
 {
     // A request to the server, once per change: the reader asks on every pass.
-    if (!core_->pulse || !core_->pulse->fragmentChangeable() || delivery == core_->delivery)
+    if (!core_->pulse || core_->relaxedFrames == core_->bufferFrames || delivery == core_->delivery)
         return;
     core_->delivery = delivery;
     core_->pulse->setFragment(delivery == Delivery::Relaxed ? core_->relaxedFrames : core_->bufferFrames);

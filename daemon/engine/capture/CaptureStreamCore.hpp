@@ -43,7 +43,7 @@ struct CaptureStream::Core {
     CaptureFormat format;
     unsigned bufferFrames;
     std::uint64_t inFlightFrames = 0; // the most that can be on its way from the device: see the constructor
-    unsigned relaxedFrames = 0;       // the fragment of a relaxed delivery (pulse-native)
+    unsigned relaxedFrames = 0;       // the fragment of a relaxed delivery; the buffer where it cannot change
     Delivery delivery = Delivery::Prompt; // as asked of the server; touched only by the reader
     RingBuffer ring;
     std::unique_ptr<RtAudio> audio;     // RtAudio's input, or
