@@ -151,9 +151,9 @@ void RecorderAdaptor::answer(const char* method, sdbus::Result<Out...>&& result,
     }
 }
 
-void RecorderAdaptor::recordingStarted(const std::filesystem::path& path, std::uint64_t firstSampleUsec)
+void RecorderAdaptor::recordingStarted(const Destination& destination, std::uint64_t firstSampleUsec)
 {
-    emitRecordingStarted(path.string(), firstSampleUsec);
+    emitRecordingStarted(destination.path().string(), firstSampleUsec);
 }
 
 void RecorderAdaptor::recordingStopped(const StopResult& r)

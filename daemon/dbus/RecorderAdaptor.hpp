@@ -21,7 +21,7 @@ public:
     ~RecorderAdaptor();
 
     // RecorderEvents
-    void recordingStarted(const std::filesystem::path& path, std::uint64_t firstSampleUsec) override;
+    void recordingStarted(const Destination& destination, std::uint64_t firstSampleUsec) override;
     void recordingStopped(const StopResult& result) override;
     void stateChanged() override;
 

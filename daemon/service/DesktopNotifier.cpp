@@ -16,14 +16,14 @@ DesktopNotifier::DesktopNotifier(sdbus::IConnection& bus, Recorder& recorder)
 
 DesktopNotifier::~DesktopNotifier() { recorder_.removeEvents(this); }
 
-void DesktopNotifier::recordingStarted(const std::filesystem::path& path, std::uint64_t)
+void DesktopNotifier::recordingStarted(const Destination& destination, std::uint64_t)
 {
-    notify("Recording", path == streamedPath ? "into a pipe" : path.string(), false);
+    notify("Recording", destination.streamed() ? "into a pipe" : destination.path().string(), false);
 }
 
 void DesktopNotifier::recordingStopped(const StopResult& r)
 {
-    const std::string where = r.path == streamedPath ? "the pipe" : r.path.string();
+    const std::string where = r.streamed ? "the pipe" : r.path.string();
     switch (r.reason) {
     case StopReason::Requested:
     case StopReason::MaxDuration:

@@ -16,7 +16,7 @@ public:
     DesktopNotifier(sdbus::IConnection& bus, Recorder& recorder);
     ~DesktopNotifier();
 
-    void recordingStarted(const std::filesystem::path& path, std::uint64_t firstSampleUsec) override;
+    void recordingStarted(const Destination& destination, std::uint64_t firstSampleUsec) override;
     void recordingStopped(const StopResult& result) override;
     void stateChanged() override {}
 

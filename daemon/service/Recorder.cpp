@@ -75,7 +75,8 @@ void Recorder::applyPreRoll()
                        : std::string();
         };
     standby_ = std::make_shared<StandbyInput>(
-        [defaults, api] { return planFormat(defaults, wavContainer(), AudioSystem(api).devices()); },
+        // No file yet: planned as for WAV, which stores every format.
+        [defaults, api] { return planFormat(defaults, Destination(), AudioSystem(api).devices()); },
         config_.preRoll,
         config_.engine, streamCloser_, std::chrono::duration<double>(config_.preRollReleaseAfter * 60),
         std::move(holdBack));
@@ -105,7 +106,7 @@ CaptureSession& Recorder::current(const char* action) const
 {
     if (pending_)
         throw NotRecording(fmt::format("nothing to {} yet: the start of '{}' is still waiting for audio", action,
-                                       pending_->plan.path.string()));
+                                       pending_->plan.destination.path().string()));
     if (!session_ || session_->ended()) {
         if (last_ && !session_)
             throw NotRecording(fmt::format("nothing to {}: not recording (the last recording, '{}', ended: {}, "
@@ -160,10 +161,10 @@ RecordingRequest Recorder::withConfigDefaults(RecordingRequest request) const
         // with no file yet (the pre-roll's) is planned in WAV, which stores
         // every format; an unknown extension is planCapture's to report, in
         // its turn.
-        const Container* container = request.path.empty() && !request.streamFd ? &wavContainer() : nullptr;
+        const Container* container = nullptr;
         try {
-            if (!container)
-                container = &containerFor(request);
+            container = request.path.empty() && !request.streamFd ? &wavContainer()
+                                                                   : &destinationFor(request).container();
         } catch (const Error&) {
         }
         if (container && container->allows(*config_.sampleFormat))
@@ -177,10 +178,10 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
     if (pending_)
         throw AlreadyRecording(fmt::format("a start is in progress, waiting for audio for '{}'; wait for it, or "
                                            "stop it",
-                                           pending_->plan.path.string()));
+                                           pending_->plan.destination.path().string()));
     if (session_ && !session_->ended())
         throw AlreadyRecording(fmt::format("already recording to '{}'; stop it first (or use toggle)",
-                                           session_->plan().path.string()));
+                                           session_->plan().destination.path().string()));
     reapEnded();
 
     if (request.streamFd) {
@@ -223,7 +224,7 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
     // The crash mark names the file being written: part 1 once it exists and
     // before audio goes in, each next part as a split take moves on (from the
     // writer thread, hence the lock). A stream leaves no file of recd's to repair.
-    if (!plan.streamFd)
+    if (!plan.destination.streamed())
         hooks.onNewFile = [this](const std::filesystem::path& path) {
             std::lock_guard lock(markerMutex_);
             marker_.set(path);
@@ -274,10 +275,10 @@ void Recorder::settleStart()
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - p->opening).count());
         for (auto* e : events_) {
             if (!p->plan.startOnSound) // armed: RecordingStarted comes with the first sound
-                e->recordingStarted(p->plan.path, session_->firstSampleUsec());
+                e->recordingStarted(p->plan.destination, session_->firstSampleUsec());
             e->stateChanged();
         }
-        p->reply(p->plan.path, nullptr);
+        p->reply(p->plan.destination.path(), nullptr);
     } else {
         p->reply({}, p->error);
     }
@@ -293,7 +294,7 @@ void Recorder::endPendingStart(bool cancelled, std::optional<std::uint64_t> atUs
 {
     abandonStart();
     afterStart(
-        [this, cancelled, atUsec, reply, path = pending_->plan.path] {
+        [this, cancelled, atUsec, reply, path = pending_->plan.destination.path()] {
             if (session_)
                 return cancelled ? cancel(reply) : stop(atUsec, reply);
             StopResult nothing;
@@ -389,7 +390,7 @@ std::optional<Levels> Recorder::takeLevels()
 void Recorder::runStopHook(const StopResult& r)
 {
     std::error_code ec;
-    if (config_.onStop.empty() || r.reason == StopReason::Cancelled || r.path == streamedPath ||
+    if (config_.onStop.empty() || r.reason == StopReason::Cancelled || r.streamed ||
         !std::filesystem::exists(r.path, ec))
         return; // no file to hand over
     const std::string duration = fmt::format("{:.3f}", r.duration);
@@ -445,7 +446,8 @@ void Recorder::reapEnded()
     settleStart();
     if (session_ && session_->takeBegan())
         for (auto* e : events_) {
-            e->recordingStarted(session_->status().path, session_->firstSampleUsec());
+            e->recordingStarted(session_->plan().destination.withPath(session_->status().path),
+                                session_->firstSampleUsec());
             e->stateChanged();
         }
     if (session_ && session_->ended())
@@ -476,8 +478,8 @@ std::string Recorder::stateName() const
 std::filesystem::path Recorder::path() const
 {
     if (pending_)
-        return pending_->plan.path;
-    return session_ ? session_->plan().path : std::filesystem::path();
+        return pending_->plan.destination.path();
+    return session_ ? session_->plan().destination.path() : std::filesystem::path();
 }
 
 RecorderStatus Recorder::status() const
@@ -485,7 +487,7 @@ RecorderStatus Recorder::status() const
     RecorderStatus s;
     s.state = stateName();
     if (pending_)
-        s.starting = pending_->plan.path;
+        s.starting = pending_->plan.destination.path();
     if (session_) {
         s.session = session_->status();
         s.firstSampleUsec = session_->firstSampleUsec();

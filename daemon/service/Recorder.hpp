@@ -24,7 +24,7 @@ namespace recd {
 class RecorderEvents {
 public:
     virtual ~RecorderEvents() = default;
-    virtual void recordingStarted(const std::filesystem::path& path, std::uint64_t firstSampleUsec) = 0;
+    virtual void recordingStarted(const Destination& destination, std::uint64_t firstSampleUsec) = 0;
     virtual void recordingStopped(const StopResult& result) = 0;
     virtual void stateChanged() = 0;
 };

@@ -20,20 +20,6 @@ namespace {
 
 std::string firstLine(const std::string& s) { return s.substr(0, s.find_first_of("\t\n")); }
 
-AudioFile concatenate(const std::vector<std::filesystem::path>& parts)
-{
-    AudioFile all;
-    for (const auto& p : parts) {
-        const auto a = readAudioFile(p);
-        all.rate = a.rate;
-        all.channels = a.channels;
-        all.format = a.format;
-        all.frames += a.frames;
-        all.samples.insert(all.samples.end(), a.samples.begin(), a.samples.end());
-    }
-    return all;
-}
-
 } // namespace
 
 TEST_F(DaemonTest, SplitPartsPutEndToEndAreExactlyTheTakeToTheFrame)
@@ -59,7 +45,7 @@ TEST_F(DaemonTest, SplitPartsPutEndToEndAreExactlyTheTakeToTheFrame)
         parts.push_back(dir / fmt::format("meeting-{:03}.wav", i));
     for (int i = 0; i < 3; ++i)
         EXPECT_EQ(readAudioFile(parts[i]).frames, 24000) << parts[i];
-    const auto all = concatenate(parts);
+    const auto all = readParts(parts);
     const auto c = checkCounter(all);
     EXPECT_EQ(c.lost, 0);
     EXPECT_EQ(c.duplicated, 0);
@@ -104,6 +90,6 @@ TEST_F(DaemonTest, SplitIntoANameThatExistsIsRefusedForPartOneAndSkippedLater)
     std::string content;
     mine >> content;
     EXPECT_EQ(content, "mine") << "an existing file is never touched";
-    const auto c = checkCounter(concatenate({dir / "later-001.wav", dir / "later-002-2.wav"}));
+    const auto c = checkCounter(readParts({dir / "later-001.wav", dir / "later-002-2.wav"}));
     EXPECT_EQ(c.lost + c.duplicated, 0);
 }

@@ -101,15 +101,20 @@ std::vector<std::int64_t> silentRuns(const std::vector<float>& x, float threshol
     return out;
 }
 
+std::int64_t counterIndexAt(const AudioFile& a, std::int64_t frame)
+{
+    auto word = [](float v) { return static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lround(v * 32768.0f))); };
+    const auto i = static_cast<std::size_t>(frame * a.channels);
+    return word(a.samples[i]) | (static_cast<std::int64_t>(word(a.samples[i + 1])) << 16);
+}
+
 CounterCheck checkCounter(const AudioFile& a)
 {
     CounterCheck c;
     if (a.channels < 2)
         return c;
-    auto word = [](float v) { return static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lround(v * 32768.0f))); };
     for (std::int64_t f = 0; f < a.frames; ++f) {
-        const auto i = static_cast<std::size_t>(f * a.channels);
-        const std::int64_t index = word(a.samples[i]) | (static_cast<std::int64_t>(word(a.samples[i + 1])) << 16);
+        const std::int64_t index = counterIndexAt(a, f);
         if (f > 0 && index == 0) {
             ++c.serverSilence;
             continue;
@@ -167,6 +172,20 @@ std::vector<double> toneBursts(const std::vector<float>& mono, int rate, double 
         }
     }
     return onsets;
+}
+
+AudioFile readParts(const std::vector<std::filesystem::path>& parts)
+{
+    AudioFile all;
+    for (const auto& p : parts) {
+        const auto a = readAudioFile(p);
+        all.rate = a.rate;
+        all.channels = a.channels;
+        all.format = a.format;
+        all.frames += a.frames;
+        all.samples.insert(all.samples.end(), a.samples.begin(), a.samples.end());
+    }
+    return all;
 }
 
 std::optional<BroadcastInfo> readBroadcastInfo(const std::filesystem::path& path)

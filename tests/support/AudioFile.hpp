@@ -23,6 +23,8 @@ struct AudioFile {
 
 // Throws std::runtime_error if libsndfile cannot open or read it.
 AudioFile readAudioFile(const std::filesystem::path& path);
+// The parts of a split take, read back and put end to end.
+AudioFile readParts(const std::vector<std::filesystem::path>& parts);
 
 // The Broadcast WAV 'bext' chunk, as libsndfile reads it back.
 struct BroadcastInfo {
@@ -66,5 +68,7 @@ struct CounterCheck {
     std::int64_t counted(std::int64_t frames) const { return frames - serverSilence; }
 };
 CounterCheck checkCounter(const AudioFile& a);
+// The index frame `frame` of such a recording holds (0 for silence).
+std::int64_t counterIndexAt(const AudioFile& a, std::int64_t frame);
 
 } // namespace recd::test

@@ -35,8 +35,7 @@ int errnoOf(const std::function<void()>& f)
 FileSpec wavAt(const std::filesystem::path& path)
 {
     FileSpec spec;
-    spec.path = path;
-    spec.container = &containerForPath(path);
+    spec.destination = Destination::file(path, containerForPath(path));
     return spec;
 }
 
@@ -56,12 +55,12 @@ TEST(IoError, AFullDiskKeepsEnospcForTheHeaderAndForTheAudio)
         ::close(*p);
         delete p;
     });
-    auto spec = wavAt("/stream.wav");
-    spec.streamFd = fd;
+    FileSpec spec;
+    spec.destination = Destination::descriptor(fd, Destination::Framing::Wav);
     // A WAV stream writes its header first.
     EXPECT_EQ(errnoOf([&] { SoundFileWriter w(spec); }), ENOSPC);
     // Raw PCM has no header: the audio's own write fails.
-    spec.rawStream = true;
+    spec.destination = Destination::descriptor(fd, Destination::Framing::Raw);
     SoundFileWriter raw(spec);
     std::array<std::byte, 4 * 4800> audio{};
     EXPECT_EQ(errnoOf([&] { raw.write(audio.data(), 4800); }), ENOSPC);

@@ -56,7 +56,7 @@ TEST_F(RecordingRequestTest, DefaultsComeFromTheDeviceAndContainer)
     EXPECT_EQ(plan.rate, 48000u);
     EXPECT_EQ(plan.channels, 2u);
     EXPECT_EQ(plan.sampleFormat, SampleFormat::S16);
-    EXPECT_EQ(plan.container->name, "WAV");
+    EXPECT_EQ(plan.destination.container().name, "WAV");
     EXPECT_FALSE(plan.maxFrames);
 }
 

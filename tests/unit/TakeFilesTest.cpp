@@ -34,8 +34,7 @@ std::vector<std::int16_t> counting(std::uint64_t from, std::uint64_t frames)
 FileSpec monoWav(const std::filesystem::path& path)
 {
     FileSpec spec;
-    spec.path = path;
-    spec.container = &containerForPath(path);
+    spec.destination = Destination::file(path, containerForPath(path));
     spec.rate = 8000;
     spec.channels = 1;
     spec.firstSampleUsec = 1'700'000'000'000'000;

@@ -189,14 +189,10 @@ void CaptureStream::waitForAudio(std::chrono::nanoseconds timeout) const noexcep
 RingBuffer& CaptureStream::ring() noexcept { return core_->ring; }
 unsigned CaptureStream::bufferFrames() const noexcept { return core_->bufferFrames; }
 const CaptureFormat& CaptureStream::format() const noexcept { return core_->format; }
-std::uint32_t CaptureStream::overruns() const noexcept { return core_->overruns.load(std::memory_order_relaxed); }
-std::uint64_t CaptureStream::overrunFrames() const noexcept
+DropCounts CaptureStream::drops() const noexcept
 {
-    return core_->overrunFrames.load(std::memory_order_relaxed);
-}
-std::uint32_t CaptureStream::inputOverflows() const noexcept
-{
-    return core_->inputOverflows.load(std::memory_order_relaxed);
+    return {core_->overruns.load(std::memory_order_relaxed), core_->overrunFrames.load(std::memory_order_relaxed),
+            core_->inputOverflows.load(std::memory_order_relaxed)};
 }
 std::uint32_t CaptureStream::gaps() const noexcept { return core_->gaps.load(std::memory_order_acquire); }
 std::int64_t CaptureStream::lastGapNs() const noexcept { return core_->lastGapNs.load(std::memory_order_relaxed); }
@@ -287,11 +283,6 @@ std::int64_t CaptureStream::timeOf(std::uint64_t position) const noexcept
     const auto clockFrame = static_cast<double>(position) + static_cast<double>(p.clockFrames) -
                             static_cast<double>(p.framesPushed);
     return p.anchorNs + static_cast<std::int64_t>(clockFrame * 1e9 / core_->format.rate);
-}
-
-std::uint64_t CaptureStream::positionNow() const noexcept
-{
-    return positionAt(monotonicNs());
 }
 
 } // namespace recd

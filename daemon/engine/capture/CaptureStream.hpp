@@ -1,11 +1,8 @@
 #pragma once
 
+#include "daemon/engine/capture/CaptureSource.hpp"
 #include "daemon/engine/device/AudioSystem.hpp"
 #include "daemon/engine/device/DeviceInfo.hpp"
-#include "common/MonotonicClock.hpp"
-#include "daemon/engine/capture/RingBuffer.hpp"
-#include "common/SampleFormat.hpp"
-#include "daemon/engine/capture/WakeEvent.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -17,34 +14,15 @@ class RtAudio;
 
 namespace recd {
 
-// Where capture stands: how many frames the callback has pushed into the ring, and
-// when (CLOCK_MONOTONIC) the last buffer arrived. Read together, consistently.
-struct CaptureProgress {
-    std::uint64_t framesPushed = 0;
-    std::int64_t lastBufferNs = 0;
-    std::int64_t firstBufferNs = 0;
-    // The stream's clock against CLOCK_MONOTONIC: clockFrames have arrived (into
-    // the ring or dropped by an overrun), and frame n arrives, at the mean delay
-    // seen lately, at anchorNs + n / rate. See Core::publish.
-    std::uint64_t clockFrames = 0;
-    std::int64_t anchorNs = 0;
-};
-
-struct CaptureFormat {
-    unsigned rate = 48000;
-    unsigned channels = 2;
-    SampleFormat sampleFormat = SampleFormat::S16;
-    std::size_t frameBytes() const { return channels * captureBytesPerSample(sampleFormat); }
-    bool operator==(const CaptureFormat&) const = default;
-};
-
-// The capture source: one RtAudio input stream in callback mode, feeding its ring.
-class CaptureStream {
+// The capture source on a device: one input stream in callback mode (RtAudio's,
+// or recd's own PulseAudio input), feeding its ring. What each method means is
+// CaptureSource's; below is what is particular to a device.
+class CaptureStream final : public CaptureSource {
 public:
     // ringFrames: how many frames the ring between the callback and the writer holds.
     CaptureStream(AudioApi api, const DeviceInfo& device, const CaptureFormat& format,
                   unsigned bufferFrames, std::size_t ringFrames);
-    ~CaptureStream();
+    ~CaptureStream() override;
     CaptureStream(const CaptureStream&) = delete;
     CaptureStream& operator=(const CaptureStream&) = delete;
 
@@ -55,51 +33,32 @@ public:
     // waits at most half a second; past that the stream is abandoned: its thread,
     // RtAudio object and ring are left allocated (the callback then does nothing)
     // so that nothing they touch is ever freed under them.
-    void stop() noexcept;
+    void stop() noexcept override;
     bool abandoned() const noexcept;
 
-    RingBuffer& ring() noexcept;
+    RingBuffer& ring() noexcept override;
+    const CaptureFormat& format() const noexcept override;
+    unsigned bufferFrames() const noexcept override;
 
-    // The reader's wake-up: the callback posts it each time at least
-    // `everyFrames` have been pushed since its last post (0: never, the default),
-    // so that the reader sleeps until there is enough to write instead of
-    // polling. wakeReader() posts it at once (a control request);
-    // waitForAudio() is the reader's wait.
-    void wakeReaderEvery(std::uint64_t everyFrames) noexcept;
-    void wakeReader() const noexcept;
-    void waitForAudio(std::chrono::nanoseconds timeout) const noexcept;
+    void wakeReaderEvery(std::uint64_t everyFrames) noexcept override;
+    void wakeReader() const noexcept override;
+    void waitForAudio(std::chrono::nanoseconds timeout) const noexcept override;
 
-    // How soon the server hands audio over (AudioPacing.hpp, relaxedDeliveryTime):
-    // Prompt, a delivery per buffer, while someone waits on the frames up to a
-    // moment (a pause, resume or stop); Relaxed, fewer and larger deliveries,
-    // while nobody does. Only recd's own PulseAudio input on PipeWire changes a
-    // running stream's pace (PulseConnection::isPipeWire); RtAudio's keeps its
-    // buffer. Called by the stream's reader.
-    enum class Delivery { Prompt, Relaxed };
-    void setDelivery(Delivery delivery) noexcept;
-    // Frames per delivery as the server last granted them (recd's own input),
-    // or the buffer (RtAudio's).
-    unsigned deliveryFrames() const noexcept;
+    // Only recd's own PulseAudio input on PipeWire changes a running stream's
+    // pace (PulseConnection::isPipeWire); RtAudio's keeps its buffer. Called by
+    // the stream's reader.
+    void setDelivery(Delivery delivery) noexcept override;
+    // As the server last granted them (recd's own input), or the buffer (RtAudio's).
+    unsigned deliveryFrames() const noexcept override;
 
-    CaptureProgress progress() const noexcept;
-    // The absolute frame index being captured at monotonic time `ns`: counted
-    // back from the last buffer for a moment already delivered, or forward by the
-    // frames that have reached the device since and are on their way.
-    std::uint64_t positionAt(std::int64_t ns) const noexcept;
-    std::uint64_t positionNow() const noexcept;
-    // The other way round: when (CLOCK_MONOTONIC ns) the frame at this position
-    // was captured, by the same clock.
-    std::int64_t timeOf(std::uint64_t position) const noexcept;
+    CaptureProgress progress() const noexcept override;
+    std::uint64_t positionAt(std::int64_t ns) const noexcept override;
+    std::int64_t timeOf(std::uint64_t position) const noexcept override;
 
-    unsigned bufferFrames() const noexcept;
-    const CaptureFormat& format() const noexcept;
-    std::uint32_t overruns() const noexcept;
-    std::uint64_t overrunFrames() const noexcept;
-    std::uint32_t inputOverflows() const noexcept;
-    // Times the device paused delivering, and how long the last pause was.
-    std::uint32_t gaps() const noexcept;
-    std::int64_t lastGapNs() const noexcept;
-    bool failed() const noexcept;
+    DropCounts drops() const noexcept override;
+    std::uint32_t gaps() const noexcept override;
+    std::int64_t lastGapNs() const noexcept override;
+    bool failed() const noexcept override;
 
 private:
     struct Core; // everything the audio thread touches

@@ -21,7 +21,7 @@ StreamCloser::~StreamCloser()
     thread_.join();
 }
 
-void StreamCloser::close(std::unique_ptr<CaptureStream> stream)
+void StreamCloser::close(std::unique_ptr<CaptureSource> stream)
 {
     if (!stream)
         return;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "daemon/engine/capture/CaptureStream.hpp"
+#include "daemon/engine/capture/CaptureSource.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -26,14 +26,14 @@ public:
     StreamCloser(const StreamCloser&) = delete;
     StreamCloser& operator=(const StreamCloser&) = delete;
 
-    void close(std::unique_ptr<CaptureStream> stream);
+    void close(std::unique_ptr<CaptureSource> stream);
 
 private:
     void run();
 
     std::mutex mutex_;
     std::condition_variable queued_;
-    std::deque<std::unique_ptr<CaptureStream>> queue_;
+    std::deque<std::unique_ptr<CaptureSource>> queue_;
     bool quit_ = false;
     std::thread thread_;
 };

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "daemon/engine/capture/CaptureStream.hpp"
+#include "daemon/engine/capture/CaptureSource.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -104,13 +104,13 @@ struct StreamIo {
 void SoundFileWriter::openStream(const FileSpec& spec)
 {
     streaming_ = true;
-    fd_ = ::fcntl(*spec.streamFd, F_DUPFD_CLOEXEC, 0);
+    fd_ = ::fcntl(spec.destination.fd(), F_DUPFD_CLOEXEC, 0);
     if (fd_ < 0) {
         const int err = errno;
         throw IoError(fmt::format("cannot use the descriptor passed for the stream: {}", errnoText(err)), err);
     }
     try {
-        if (!spec.rawStream)
+        if (!spec.destination.raw())
             writeStreamingWavHeader(fd_, spec);
     } catch (...) {
         ::close(fd_);
@@ -119,30 +119,30 @@ void SoundFileWriter::openStream(const FileSpec& spec)
     SF_INFO info{};
     info.samplerate = static_cast<int>(spec.rate);
     info.channels = static_cast<int>(spec.channels);
-    info.format = SF_FORMAT_RAW | (spec.container->sndfileFormatFor(spec.sampleFormat) & SF_FORMAT_SUBMASK);
+    info.format = SF_FORMAT_RAW | (spec.destination.container().sndfileFormatFor(spec.sampleFormat) & SF_FORMAT_SUBMASK);
     stream_ = std::make_unique<StreamIo>(StreamIo{fd_});
     static SF_VIRTUAL_IO io{&StreamIo::length, &StreamIo::seek, &StreamIo::read, &StreamIo::write, &StreamIo::tell};
     file_ = sf_open_virtual(&io, SFM_WRITE, &info, stream_.get());
     if (!file_) {
         const std::string why = sf_strerror(nullptr);
         ::close(fd_);
-        throw IoError(fmt::format("cannot stream {} to the descriptor: {}", spec.rawStream ? "PCM" : "WAV", why));
+        throw IoError(fmt::format("cannot stream {} to the descriptor: {}", spec.destination.raw() ? "PCM" : "WAV", why));
     }
 }
 
 SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
 {
-    if (spec.streamFd) {
+    if (spec.destination.streamed()) {
         openStream(spec);
         return;
     }
-    const std::filesystem::path createAt = spec.overwrite ? temporaryBeside(spec.path) : spec.path;
+    const std::filesystem::path createAt = spec.overwrite ? temporaryBeside(spec.destination.path()) : spec.destination.path();
     fd_ = createExclusive(createAt, spec.mode);
     if (fd_ < 0) {
         const int err = errno;
         if (err == EEXIST)
             throw FileExists(fmt::format("'{}' already exists; choose another name or ask to overwrite it",
-                                         spec.path.string()));
+                                         spec.destination.path().string()));
         throw IoError(fmt::format("cannot create '{}': {}", createAt.string(), errnoText(err)), err);
     }
     // fchmod: the umask may have narrowed the mode asked for.
@@ -151,27 +151,27 @@ SoundFileWriter::SoundFileWriter(const FileSpec& spec) : spec_(spec)
     SF_INFO info{};
     info.samplerate = static_cast<int>(spec.rate);
     info.channels = static_cast<int>(spec.channels);
-    info.format = spec.container->sndfileFormatFor(spec.sampleFormat);
+    info.format = spec.destination.container().sndfileFormatFor(spec.sampleFormat);
     file_ = sf_open_fd(fd_, SFM_WRITE, &info, SF_TRUE);
     if (!file_) {
         const std::string why = sf_strerror(nullptr);
         ::close(fd_);
         fd_ = -1;
         ::unlink(createAt.c_str());
-        throw IoError(fmt::format("cannot write {} to '{}': {}", spec.container->name, spec.path.string(), why));
+        throw IoError(fmt::format("cannot write {} to '{}': {}", spec.destination.container().name, spec.destination.path().string(), why));
     }
     // Must be set before the first write (libsndfile decides RIFF vs RF64 then).
     sf_command(file_, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
     if (patchableWav() && spec.firstSampleUsec)
         writeBroadcastInfo(spec);
 
-    if (spec.overwrite && ::rename(createAt.c_str(), spec.path.c_str()) != 0) {
+    if (spec.overwrite && ::rename(createAt.c_str(), spec.destination.path().c_str()) != 0) {
         const int err = errno;
         sf_close(file_);
         file_ = nullptr;
         fd_ = -1;
         ::unlink(createAt.c_str());
-        throw IoError(fmt::format("cannot replace '{}': {}", spec.path.string(), errnoText(err)), err);
+        throw IoError(fmt::format("cannot replace '{}': {}", spec.destination.path().string(), errnoText(err)), err);
     }
 }
 
@@ -205,7 +205,7 @@ void SoundFileWriter::writeBroadcastInfo(const FileSpec& spec)
                                 spec.channels == 1 ? "mono" : spec.channels == 2 ? "stereo" : "multichannel");
     bext.coding_history_size = static_cast<unsigned>(std::max(0, n));
     if (sf_command(file_, SFC_SET_BROADCAST_INFO, &bext, sizeof bext) != SF_TRUE)
-        log().warn("'{}': libsndfile did not take the broadcast info (bext): {}", spec.path.string(),
+        log().warn("'{}': libsndfile did not take the broadcast info (bext): {}", spec.destination.path().string(),
                    sf_strerror(file_));
 }
 
@@ -223,7 +223,7 @@ SoundFileWriter::~SoundFileWriter()
 // libsndfile's text, and the errno its failed write(2) left (it does not keep one).
 void SoundFileWriter::fail(const char* what, int err)
 {
-    throw IoError(fmt::format("{} '{}' failed: {}", what, spec_.path.string(), sf_strerror(file_)), err);
+    throw IoError(fmt::format("{} '{}' failed: {}", what, spec_.destination.path().string(), sf_strerror(file_)), err);
 }
 
 void SoundFileWriter::write(const std::byte* data, std::size_t count)
@@ -249,21 +249,21 @@ void SoundFileWriter::sync()
 {
     if (streaming_)
         return; // a pipe has no header to patch and nothing to sync to disk
-    if (!spec_.container->lossy())
+    if (!spec_.destination.container().lossy())
         sf_command(file_, SFC_UPDATE_HEADER_NOW, nullptr, 0);
     // Not sf_write_sync as well: it is an fsync(2) whose error libsndfile drops,
     // and a second wait for the disk each second (libsndfile keeps no buffer of
     // its own to flush). fdatasync covers the data and the file's new size.
     if (::fdatasync(fd_) != 0) {
         const int err = errno;
-        throw IoError(fmt::format("syncing '{}' failed: {}", spec_.path.string(), errnoText(err)), err);
+        throw IoError(fmt::format("syncing '{}' failed: {}", spec_.destination.path().string(), errnoText(err)), err);
     }
 }
 
 bool SoundFileWriter::patchableWav() const
 {
     return !streaming_ &&
-           (spec_.container->sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64;
+           (spec_.destination.container().sndfileFormatFor(spec_.sampleFormat) & SF_FORMAT_TYPEMASK) == SF_FORMAT_RF64;
 }
 
 void SoundFileWriter::stampFirstSample(std::uint64_t firstSampleUsec)
@@ -282,7 +282,7 @@ bool SoundFileWriter::truncate(std::uint64_t frames)
         return false;
     sf_count_t at = static_cast<sf_count_t>(frames);
     if (sf_command(file_, SFC_FILE_TRUNCATE, &at, sizeof at) != 0)
-        throw IoError(fmt::format("cutting '{}' back to {} frames failed: {}", spec_.path.string(), frames,
+        throw IoError(fmt::format("cutting '{}' back to {} frames failed: {}", spec_.destination.path().string(), frames,
                                   sf_strerror(file_)));
     return true;
 }
@@ -298,7 +298,7 @@ void SoundFileWriter::close()
         ::close(fd_); // virtual I/O: libsndfile does not own it
     fd_ = -1;
     if (rc != 0)
-        throw IoError(fmt::format("finalizing '{}' failed: {}", spec_.path.string(), sf_error_number(rc)));
+        throw IoError(fmt::format("finalizing '{}' failed: {}", spec_.destination.path().string(), sf_error_number(rc)));
 }
 
 void SoundFileWriter::discard() noexcept
@@ -311,17 +311,17 @@ void SoundFileWriter::discard() noexcept
         fd_ = -1;
     }
     if (!streaming_)
-        ::unlink(spec_.path.c_str());
+        ::unlink(spec_.destination.path().c_str());
 }
 
 std::uint64_t SoundFileWriter::bytesOnDisk() const
 {
     if (streaming_)
-        return frames_ * spec_.channels * fileBitsPerSample(spec_.sampleFormat) / 8 + (spec_.rawStream ? 0 : 44);
+        return frames_ * spec_.channels * fileBitsPerSample(spec_.sampleFormat) / 8 + (spec_.destination.raw() ? 0 : 44);
     // By path, not descriptor: the writer thread may be closing the descriptor
     // while another thread asks.
     struct stat st{};
-    if (::stat(spec_.path.c_str(), &st) == 0)
+    if (::stat(spec_.destination.path().c_str(), &st) == 0)
         return static_cast<std::uint64_t>(st.st_size);
     return 0;
 }

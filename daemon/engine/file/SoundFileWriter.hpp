@@ -1,6 +1,7 @@
 #pragma once
 
 #include "daemon/engine/file/Container.hpp"
+#include "daemon/engine/file/Destination.hpp"
 #include "common/SampleFormat.hpp"
 
 #include <cstddef>
@@ -15,8 +16,7 @@ struct sf_private_tag;
 namespace recd {
 
 struct FileSpec {
-    std::filesystem::path path;
-    const Container* container = nullptr;
+    Destination destination;
     SampleFormat sampleFormat = SampleFormat::S16;
     unsigned rate = 48000;
     unsigned channels = 2;
@@ -26,11 +26,6 @@ struct FileSpec {
     // unknown). WAV files carry it in a Broadcast WAV 'bext' chunk.
     std::uint64_t firstSampleUsec = 0;
     std::string source; // the input device's name, for the bext description
-    // Instead of creating `path`: write into this descriptor (a pipe or a file the
-    // client opened), which the writer dups. WAV with a streaming header, or
-    // headerless PCM with rawStream.
-    std::shared_ptr<const int> streamFd;
-    bool rawStream = false;
 };
 
 struct StreamIo;
@@ -68,7 +63,7 @@ public:
 
     std::uint64_t framesWritten() const { return frames_; }
     std::uint64_t bytesOnDisk() const;
-    const std::filesystem::path& path() const { return spec_.path; }
+    const std::filesystem::path& path() const { return spec_.destination.path(); }
 
 private:
     void writeBroadcastInfo(const FileSpec& spec);

@@ -11,12 +11,12 @@ namespace recd {
 TakeFiles::TakeFiles(const FileSpec& first, std::filesystem::path splitBase, std::uint64_t splitFrames,
                      std::function<void(const std::filesystem::path&)> onNewFile)
     : spec_(first), splitBase_(std::move(splitBase)), splitFrames_(splitFrames), onNewFile_(std::move(onNewFile)),
-      writer_(std::make_unique<SoundFileWriter>(first)), currentPath_(first.path)
+      writer_(std::make_unique<SoundFileWriter>(first)), currentPath_(first.destination.path())
 {
     // Before the writer thread writes a frame: a crash from then on finds the
     // file named (RecoveryMarker), as each later part is named before its first.
     if (onNewFile_)
-        onNewFile_(first.path);
+        onNewFile_(first.destination.path());
 }
 
 void TakeFiles::write(const std::byte* data, std::uint64_t frames, std::uint64_t fileFrame)
@@ -53,7 +53,7 @@ void TakeFiles::startNextPart(std::uint64_t fileFrame)
     writer_->close();
     const unsigned part = part_ + 1;
     FileSpec spec = spec_;
-    spec.path = partPath(splitBase_, part);
+    spec.destination = spec.destination.withPath(partPath(splitBase_, part));
     // Where this part begins in the take, by the take's first sample.
     if (spec_.firstSampleUsec)
         spec.firstSampleUsec = spec_.firstSampleUsec + fileFrame * 1'000'000 / spec_.rate;
@@ -65,21 +65,21 @@ void TakeFiles::startNextPart(std::uint64_t fileFrame)
         } catch (const FileExists&) {
             // Never stop a take over a name: go on under the next free one.
             const std::filesystem::path wanted = partPath(splitBase_, part);
-            spec.path = withSuffix(wanted, std::to_string(attempt));
-            log().warn("'{}' exists; part {} goes to '{}'", wanted.string(), part, spec.path.string());
+            spec.destination = spec.destination.withPath(withSuffix(wanted, std::to_string(attempt)));
+            log().warn("'{}' exists; part {} goes to '{}'", wanted.string(), part, spec.destination.path().string());
         }
     }
     {
         std::lock_guard lock(mutex_);
         finishedParts_.push_back(currentPath_);
-        currentPath_ = spec.path;
+        currentPath_ = spec.destination.path();
         writer_ = std::move(writer);
         part_ = part;
     }
     partStart_ = fileFrame;
     if (onNewFile_)
-        onNewFile_(spec.path);
-    log().info("recording goes on in part {}, '{}', at {:.3f} s", part, spec.path.string(),
+        onNewFile_(spec.destination.path());
+    log().info("recording goes on in part {}, '{}', at {:.3f} s", part, spec.destination.path().string(),
                static_cast<double>(fileFrame) / spec_.rate);
 }
 

@@ -5,6 +5,7 @@
 #include "common/Errors.hpp"
 #include "daemon/engine/Log.hpp"
 #include "common/MonotonicClock.hpp"
+#include "daemon/engine/capture/DeviceOpener.hpp"
 #include "daemon/engine/capture/StreamCloser.hpp"
 #include "daemon/engine/ThreadName.hpp"
 
@@ -15,7 +16,9 @@ namespace recd {
 
 CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& settings, SessionHooks hooks,
                                RunningInput input, std::stop_token abandon)
-    : plan_(plan), settings_(settings), hooks_(std::move(hooks)), giveBack_(std::move(input.giveBack)),
+    : plan_(plan), settings_(settings), hooks_(std::move(hooks)),
+      ownOpener_(hooks_.opener ? nullptr : std::make_unique<DeviceOpener>(settings.api, settings.firstBufferTimeout)),
+      opener_(hooks_.opener ? hooks_.opener : ownOpener_.get()), giveBack_(std::move(input.giveBack)),
       retainFrames_(input.retainFrames)
 {
     if (input.stream) {
@@ -48,9 +51,8 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         firstSampleUsec_.store(wallTimeOf(startFrame_), std::memory_order_release);
     }
 
-    const FileSpec first{plan.path,      plan.container,     plan.sampleFormat,      plan.rate,
-                         plan.channels,  plan.overwrite,     settings_.fileMode,     firstSampleUsec_.load(),
-                         plan.device.name, plan.streamFd,    plan.rawStream};
+    const FileSpec first{plan.destination, plan.sampleFormat,     plan.rate,       plan.channels,
+                         plan.overwrite,   settings_.fileMode,    firstSampleUsec_.load(), plan.device.name};
     try {
         files_ = std::make_unique<TakeFiles>(first, plan.splitBase, plan.splitFrames, hooks_.onNewFile);
     } catch (...) {
@@ -61,7 +63,7 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         nameThisThread("recd-writer");
         runWriter();
     });
-    log().info("recording '{}' from '{}': {} Hz, {} ch, {}{}", plan.path.string(), plan.device.name, plan.rate,
+    log().info("recording '{}' from '{}': {} Hz, {} ch, {}{}", plan.destination.path().string(), plan.device.name, plan.rate,
                plan.channels, sampleFormatName(plan.sampleFormat),
                preRollFrames_ ? fmt::format(", with {:.3f} s of pre-roll", static_cast<double>(preRollFrames_) / plan.rate)
                               : std::string());
@@ -73,7 +75,7 @@ CaptureSession::~CaptureSession()
         try {
             stop();
         } catch (const std::exception& e) {
-            log().error("stopping '{}': {}", plan_.path.string(), e.what());
+            log().error("stopping '{}': {}", plan_.destination.path().string(), e.what());
         }
     }
 }
@@ -81,7 +83,7 @@ CaptureSession::~CaptureSession()
 void CaptureSession::releaseStreams()
 {
     std::lock_guard lock(streamMutex_);
-    finalDrops_ = dropCounters();
+    finalDrops_ = dropCounts();
     stream_->wakeReaderEvery(0); // nobody waits on it any more
     if (giveBack_ && !stream_->failed() && endReason_ != StopReason::DeviceLost)
         giveBack_(std::move(stream_), ringTail_); // the pre-roll goes on from where the take ended
@@ -96,12 +98,11 @@ void CaptureSession::releaseStreams()
     }
 }
 
-std::unique_ptr<CaptureStream> CaptureSession::openStream(const DeviceInfo& device, std::stop_token abandon) const
+std::unique_ptr<CaptureSource> CaptureSession::openStream(const DeviceInfo& device, std::stop_token abandon) const
 {
     const auto ringFrames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
-    return openCaptureStream(settings_.api, device, captureFormat(plan_), settings_.framesPerBuffer(),
-                             std::max<std::size_t>(ringFrames, 4 * settings_.framesPerBuffer()),
-                             settings_.firstBufferTimeout, abandon);
+    return opener_->open(device, captureFormat(plan_), settings_.framesPerBuffer(),
+                         std::max<std::size_t>(ringFrames, 4 * settings_.framesPerBuffer()), abandon);
 }
 
 void CaptureSession::request(Timeline::Action action, std::optional<std::int64_t> atNs)
@@ -142,7 +143,7 @@ void CaptureSession::setPaused(bool paused)
         return;
     request(paused ? Timeline::Action::Pause : Timeline::Action::Resume);
     state_.store(target, std::memory_order_release);
-    log().info("{} '{}'", paused ? "paused" : "resumed", plan_.path.string());
+    log().info("{} '{}'", paused ? "paused" : "resumed", plan_.destination.path().string());
 }
 
 StopResult CaptureSession::stop(std::optional<std::int64_t> atNs)
@@ -157,6 +158,7 @@ StopResult CaptureSession::stop(std::optional<std::int64_t> atNs)
     const std::int64_t t1 = monotonicNs();
 
     result_.path = files_->currentPath();
+    result_.streamed = plan_.destination.streamed();
     result_.reason = endReason_;
     result_.message = endMessage_;
     if (state() == SessionState::Waiting) {
@@ -167,7 +169,7 @@ StopResult CaptureSession::stop(std::optional<std::int64_t> atNs)
         releaseStreams();
         finalized_ = true;
         state_.store(SessionState::Stopped, std::memory_order_release);
-        log().info("stopped '{}' while waiting for sound: {}", plan_.path.string(), result_.message);
+        log().info("stopped '{}' while waiting for sound: {}", plan_.destination.path().string(), result_.message);
         return result_;
     }
     try {
@@ -188,7 +190,7 @@ StopResult CaptureSession::stop(std::optional<std::int64_t> atNs)
     state_.store(SessionState::Stopped, std::memory_order_release);
     log().debug("stop: tail {:.1f} ms, file closed {:.1f} ms", (t1 - t0) / 1e6, (t2 - t1) / 1e6);
     log().info("stopped '{}' ({}): {:.3f} s, {} frames; overruns {} ({} frames), input overflows {}, captured {}",
-               plan_.path.string(), stopReasonName(result_.reason), result_.duration, result_.frames,
+               plan_.destination.path().string(), stopReasonName(result_.reason), result_.duration, result_.frames,
                finalDrops_.overruns, finalDrops_.overrunFrames, finalDrops_.inputOverflows, captured);
     return result_;
 }
@@ -199,21 +201,15 @@ StopResult CaptureSession::cancel()
     files_->discardAll();
     r.reason = StopReason::Cancelled;
     result_ = r;
-    log().info("cancelled and deleted '{}'", plan_.path.string());
+    log().info("cancelled and deleted '{}'", plan_.destination.path().string());
     return r;
 }
 
-CaptureSession::DropCounters CaptureSession::dropCounters() const
+DropCounts CaptureSession::dropCounts() const
 {
-    DropCounters d;
-    auto add = [&d](const CaptureStream& stream) {
-        d.overruns += stream.overruns();
-        d.overrunFrames += stream.overrunFrames();
-        d.inputOverflows += stream.inputOverflows();
-    };
-    add(*stream_);
+    DropCounts d = stream_->drops();
     for (const auto& lost : lostStreams_)
-        add(*lost);
+        d += lost->drops();
     return d;
 }
 
@@ -242,7 +238,7 @@ void CaptureSession::catchUp() const
 
 std::uint64_t CaptureSession::frames() const
 {
-    const std::uint64_t inFile = framesInFile_.load(std::memory_order_relaxed);
+    const std::uint64_t inFile = framesInFile_.load(std::memory_order_acquire); // before heldFrames_: see writeRegion
     if (ended() || state() != SessionState::Recording)
         return inFile;
     const std::uint64_t all = inFile + heldFrames_.load(std::memory_order_relaxed);
@@ -272,7 +268,7 @@ SessionStatus CaptureSession::status() const
     s.duration = static_cast<double>(s.frames) / plan_.rate;
     {
         std::lock_guard lock(streamMutex_);
-        const DropCounters drops = stream_ ? dropCounters() : finalDrops_;
+        const DropCounts drops = stream_ ? dropCounts() : finalDrops_;
         s.overruns = drops.overruns;
         s.overrunFrames = drops.overrunFrames;
         s.inputOverflows = drops.inputOverflows;

@@ -1,6 +1,7 @@
 #pragma once
 
-#include "daemon/engine/capture/CaptureStream.hpp"
+#include "daemon/engine/capture/CaptureOpener.hpp"
+#include "daemon/engine/capture/CaptureSource.hpp"
 #include "daemon/engine/session/EngineSettings.hpp"
 #include "daemon/engine/dsp/LevelHandOff.hpp"
 #include "daemon/engine/session/RecordingRequest.hpp"
@@ -103,15 +104,10 @@ private:
     void wakeWriter() const;
     // Opens the device in the plan's format and waits for its first buffer;
     // throws DeviceLost.
-    std::unique_ptr<CaptureStream> openStream(const DeviceInfo& device, std::stop_token abandon = {}) const;
-    // Drop counters over every stream of the take (also those lost before a
+    std::unique_ptr<CaptureSource> openStream(const DeviceInfo& device, std::stop_token abandon = {}) const;
+    // Drops over every stream of the take (also those lost before a
     // reconnect). Caller holds streamMutex_.
-    struct DropCounters {
-        std::uint32_t overruns = 0;
-        std::uint64_t overrunFrames = 0;
-        std::uint32_t inputOverflows = 0;
-    };
-    DropCounters dropCounters() const;
+    DropCounts dropCounts() const;
     // Gives the stream back to the pre-roll or closes it, and the lost ones too.
     void releaseStreams();
     // The wall-clock time of capture frame `frame` of the current stream, in µs.
@@ -124,12 +120,16 @@ private:
     std::uint64_t unreadFrames(const WriterPass& w) const;
     void publishApplied(WriterPass& w);
     // What the writer may take from the ring now: nothing before the first
-    // frame is placed, and never the newest hold-back while nothing waits.
+    // frame is placed, and never the newest hold-back while nothing waits and
+    // the device delivers.
     std::span<const std::byte> writableRegion(WriterPass& w, std::uint64_t base);
     // Writes (or, while armed, listens to) a region and frees what the ring
     // need not keep. False when a waiting take just began.
     bool writeRegion(WriterPass& w, std::span<const std::byte> region, std::uint64_t base);
     void noteDrops(WriterPass& w);
+    // Whether the device still delivers: not failed, and not silent for
+    // settings_.silentDeviceTimeout.
+    bool delivering(std::int64_t now) const;
     enum class DeviceHealth { Delivering, Reconnected, StoppedWhileAway, Lost };
     // A device that failed or went silent: reconnect, or end the take.
     DeviceHealth checkDevice(WriterPass& w, std::int64_t now);
@@ -158,19 +158,21 @@ private:
     CapturePlan plan_;
     EngineSettings settings_;
     SessionHooks hooks_;
+    std::unique_ptr<CaptureOpener> ownOpener_; // when the hooks lend none: the devices
+    CaptureOpener* opener_;
     // Swapped by the writer thread when it reconnects; other threads read it
     // under streamMutex_. Frames of the current stream are numbered from
     // streamBase_ on the session's capture timeline.
-    std::unique_ptr<CaptureStream> stream_;
-    std::vector<std::unique_ptr<CaptureStream>> lostStreams_;
-    DropCounters finalDrops_; // once stop() has let go of the streams
+    std::unique_ptr<CaptureSource> stream_;
+    std::vector<std::unique_ptr<CaptureSource>> lostStreams_;
+    DropCounts finalDrops_; // once stop() has let go of the streams
     mutable std::mutex streamMutex_;
     std::atomic<std::uint64_t> streamBase_{0};
     std::unique_ptr<TakeFiles> files_;
     std::thread writerThread_;
     std::atomic<std::uint64_t> firstSampleUsec_{0};
     std::atomic<bool> began_{false};
-    std::function<void(std::unique_ptr<CaptureStream>, std::uint64_t)> giveBack_;
+    std::function<void(std::unique_ptr<CaptureSource>, std::uint64_t)> giveBack_;
     std::uint64_t retainFrames_ = 0;
     // A new stream's start moment (CLOCK_MONOTONIC), until settleStart() placed
     // its frame; 0 after that, and with a running input.

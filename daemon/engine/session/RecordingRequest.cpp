@@ -69,11 +69,7 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
         if (request.splitEvery)
             throw InvalidArgument("split_every needs files; a take streamed to a descriptor (option fd) cannot "
                                   "be split");
-        CapturePlan plan = planFormat(request, containerFor(request), devices);
-        plan.path = streamedPath;
-        plan.streamFd = request.streamFd;
-        plan.rawStream = request.rawStream;
-        return plan;
+        return planFormat(request, destinationFor(request), devices);
     }
     if (request.rawStream)
         throw InvalidArgument("raw is for a take streamed to a descriptor (option fd); files get a header");
@@ -82,17 +78,20 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
     if (request.splitEvery)
         first.path = partPath(request.path, 1);
     checkTargetPath(first.path, request.overwrite);
-    CapturePlan plan = planFormat(first, containerFor(first), devices);
+    CapturePlan plan = planFormat(first, destinationFor(first), devices);
     plan.splitBase = request.path;
     return plan;
 }
 
-const Container& containerFor(const RecordingRequest& request)
+Destination destinationFor(const RecordingRequest& request)
 {
-    return request.streamFd ? wavContainer() : containerForPath(request.path);
+    if (request.streamFd)
+        return Destination::descriptor(request.streamFd,
+                                       request.rawStream ? Destination::Framing::Raw : Destination::Framing::Wav);
+    return Destination::file(request.path, containerForPath(request.path));
 }
 
-CapturePlan planFormat(const RecordingRequest& request, const Container& container,
+CapturePlan planFormat(const RecordingRequest& request, const Destination& destination,
                        const std::vector<DeviceInfo>& devices)
 {
     checkRanges(request);
@@ -101,10 +100,9 @@ CapturePlan planFormat(const RecordingRequest& request, const Container& contain
                               "start_on_sound");
 
     CapturePlan plan;
-    plan.path = request.path;
+    plan.destination = destination;
     plan.reconnectSeconds = request.reconnect.value_or(0);
     plan.overwrite = request.overwrite;
-    plan.container = &container;
 
     const DeviceInfo& device = selectDevice(devices, request.device);
     plan.device = device;
@@ -118,7 +116,7 @@ CapturePlan planFormat(const RecordingRequest& request, const Container& contain
         std::find(device.sampleRates.begin(), device.sampleRates.end(), plan.rate) == device.sampleRates.end())
         throw UnsupportedFormat(fmt::format("'{}' cannot record at {} Hz; it supports {} Hz", device.name, plan.rate,
                                             fmt::join(device.sampleRates, ", ")));
-    plan.sampleFormat = checkFileFormat(*plan.container, request.sampleFormat, plan.rate, plan.channels);
+    plan.sampleFormat = checkFileFormat(destination.container(), request.sampleFormat, plan.rate, plan.channels);
     if (request.splitEvery)
         plan.splitFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.splitEvery * plan.rate)));
     if (request.stopOnSilence)

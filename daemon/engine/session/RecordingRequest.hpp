@@ -1,6 +1,7 @@
 #pragma once
 
 #include "daemon/engine/file/Container.hpp"
+#include "daemon/engine/file/Destination.hpp"
 #include "daemon/engine/file/FileNames.hpp"
 #include "daemon/engine/device/DeviceInfo.hpp"
 #include "common/SampleFormat.hpp"
@@ -23,9 +24,8 @@ struct RecordingRequest : StartOptions {
 
 // A request checked against the devices and resolved to concrete values.
 struct CapturePlan {
-    std::filesystem::path path;
+    Destination destination;
     DeviceInfo device;
-    const Container* container = nullptr;
     unsigned rate = 0;
     unsigned channels = 0;
     SampleFormat sampleFormat = SampleFormat::S16;
@@ -33,22 +33,16 @@ struct CapturePlan {
     double reconnectSeconds = 0; // 0: a lost device ends the recording
     std::uint64_t preRollFrames = 0;
     std::uint64_t silenceStopFrames = 0; // 0: never stop on silence
-    std::uint64_t splitFrames = 0;       // 0: one file; else frames per part, path is part 1
+    std::uint64_t splitFrames = 0;       // 0: one file; else frames per part, the destination is part 1
     std::filesystem::path splitBase;     // the path asked for, which the parts are named after
     double silenceThresholdDbfs = -50;
     bool startOnSound = false;
     bool overwrite = false;
-    std::shared_ptr<const int> streamFd; // set: the take goes there, and path is streamedPath
-    bool rawStream = false;
 };
 
-// What stands for the path of a take streamed into a descriptor, which has no
-// file: what StartRecording returns and RecordingStopped reports for it.
-inline const std::filesystem::path streamedPath = "-";
-
-// The container a request's take is written in: the one its path's extension
-// names (UnsupportedFormat for an unknown one), WAV's for a stream.
-const Container& containerFor(const RecordingRequest& request);
+// Where a request's take goes: its descriptor (option fd), or its file in the
+// container the path's extension names (UnsupportedFormat for an unknown one).
+Destination destinationFor(const RecordingRequest& request);
 
 
 
@@ -61,8 +55,8 @@ void checkTargetPath(const std::filesystem::path& path, bool overwrite);
 // Validates everything before any device or file is opened, in the order a person
 // would fix things: path, numbers, container and format, device, device limits.
 CapturePlan planCapture(const RecordingRequest& request, const std::vector<DeviceInfo>& devices);
-// The same without looking at the file system, for a take in `container`.
-CapturePlan planFormat(const RecordingRequest& request, const Container& container,
+// The same without looking at the file system, for a take into `destination`.
+CapturePlan planFormat(const RecordingRequest& request, const Destination& destination,
                        const std::vector<DeviceInfo>& devices);
 
 } // namespace recd

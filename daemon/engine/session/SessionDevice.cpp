@@ -4,7 +4,6 @@
 #include "daemon/engine/session/CaptureSession.hpp"
 #include "daemon/engine/session/WriterPass.hpp"
 
-#include "daemon/engine/device/AudioSystem.hpp"
 #include "common/Errors.hpp"
 #include "daemon/engine/Log.hpp"
 #include "common/MonotonicClock.hpp"
@@ -27,24 +26,29 @@ void CaptureSession::noteDrops(WriterPass& w)
         const std::int64_t bufferNs = static_cast<std::int64_t>(stream_->bufferFrames()) * 1'000'000'000 /
                                       static_cast<std::int64_t>(plan_.rate);
         gaps_.fetch_add(gaps - w.gapsSeen, std::memory_order_relaxed);
-        log().warn("'{}': the device delivered no audio for {} ms, at {:.3f} s in the file", plan_.path.string(),
+        log().warn("'{}': the device delivered no audio for {} ms, at {:.3f} s in the file", plan_.destination.path().string(),
                    (stream_->lastGapNs() - bufferNs) / 1'000'000, at);
         w.gapsSeen = gaps;
     }
-    if (const std::uint32_t overruns = stream_->overruns(); overruns != w.overrunsSeen) {
+    if (const DropCounts drops = stream_->drops(); drops.overruns != w.overrunsSeen) {
         log().warn("'{}': the writer fell behind and {} frames were dropped so far ({} times), at {:.3f} s "
                    "in the file",
-                   plan_.path.string(), stream_->overrunFrames(), overruns, at);
-        w.overrunsSeen = overruns;
+                   plan_.destination.path().string(), drops.overrunFrames, drops.overruns, at);
+        w.overrunsSeen = drops.overruns;
     }
+}
+
+bool CaptureSession::delivering(std::int64_t now) const
+{
+    const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
+    return !stream_->failed() && now - stream_->progress().lastBufferNs <= silentNs;
 }
 
 CaptureSession::DeviceHealth CaptureSession::checkDevice(WriterPass& w, std::int64_t now)
 {
-    const bool failed = stream_->failed();
-    const std::int64_t silentNs = settings_.silentDeviceTimeout.count() * 1'000'000;
-    if (!failed && now - stream_->progress().lastBufferNs <= silentNs)
+    if (delivering(now))
         return DeviceHealth::Delivering;
+    const bool failed = stream_->failed();
     if (plan_.reconnectSeconds > 0 && reconnect(w.consumed)) {
         w.ring = &stream_->ring();
         ringTail_ = 0;
@@ -66,7 +70,7 @@ CaptureSession::DeviceHealth CaptureSession::checkDevice(WriterPass& w, std::int
 
 bool CaptureSession::reconnect(std::uint64_t consumed)
 {
-    log().warn("'{}': lost the input device '{}'; waiting up to {:.1f} s for it to return", plan_.path.string(),
+    log().warn("'{}': lost the input device '{}'; waiting up to {:.1f} s for it to return", plan_.destination.path().string(),
                plan_.device.name, plan_.reconnectSeconds);
     // The lost stream stays current (status() reads its counters) until a new
     // one replaces it.
@@ -76,7 +80,7 @@ bool CaptureSession::reconnect(std::uint64_t consumed)
     while (monotonicNs() < deadline && !requests_.stopQueued()) {
         try {
             // The same device, by id, as the audio system lists it now.
-            const auto devices = AudioSystem(settings_.api).devices();
+            const auto devices = opener_->devices();
             const auto it = std::find_if(devices.begin(), devices.end(),
                                          [&](const DeviceInfo& d) { return d.id == plan_.device.id; });
             if (it != devices.end()) {
@@ -87,7 +91,7 @@ bool CaptureSession::reconnect(std::uint64_t consumed)
                 stream_ = std::move(stream);
                 gaps_.fetch_add(1, std::memory_order_relaxed);
                 log().warn("'{}': the input device is back after {:.1f} s; recording goes on at {:.3f} s in the file",
-                           plan_.path.string(), (monotonicNs() - lostAt) / 1e9,
+                           plan_.destination.path().string(), (monotonicNs() - lostAt) / 1e9,
                            static_cast<double>(framesInFile_.load()) / plan_.rate);
                 return true;
             }

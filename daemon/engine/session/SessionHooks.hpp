@@ -1,5 +1,5 @@
 #pragma once
-// What a CaptureSession calls back, and the service it is lent. Every callback
+// What a CaptureSession calls back, and the services it is lent. Every callback
 // runs on the session's writer thread unless said otherwise, so each must only
 // note or wake, never call back into the session.
 
@@ -9,6 +9,7 @@
 
 namespace recd {
 
+class CaptureOpener;
 class StreamCloser;
 
 struct SessionHooks {
@@ -16,6 +17,10 @@ struct SessionHooks {
     // that a stop does not wait for the device. Null: the session closes them
     // itself before stop() returns.
     StreamCloser* streamCloser = nullptr;
+    // Where the session gets its input, and a new one when it reconnects. Null:
+    // the devices of EngineSettings::api (DeviceOpener). A test lends one that
+    // hands out a source of its own (tests/support/FakeCaptureSource.hpp).
+    CaptureOpener* opener = nullptr;
     // The session ended by itself (max_duration, silence, device lost, write
     // error): the owner then calls finish().
     std::function<void()> onEnded;

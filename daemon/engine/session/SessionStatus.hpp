@@ -49,6 +49,7 @@ struct StopResult {
     double duration = 0;
     StopReason reason = StopReason::Requested;
     std::string message; // why, when the reason is a fault
+    bool streamed = false; // into a descriptor: there is no file, and path is "-"
 };
 
 } // namespace recd

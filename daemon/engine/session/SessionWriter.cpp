@@ -4,7 +4,6 @@
 #include "daemon/engine/session/CaptureSession.hpp"
 #include "daemon/engine/session/WriterPass.hpp"
 
-#include "daemon/engine/device/AudioSystem.hpp"
 #include "common/Errors.hpp"
 #include "daemon/engine/Log.hpp"
 #include "common/MonotonicClock.hpp"
@@ -135,7 +134,7 @@ void CaptureSession::runWriter()
         // A take cut short by a fault is an error in the journal (`journalctl -p err`
         // finds it); one that reached its limit or silence ended as asked.
         log().log(isFault(endReason_) ? spdlog::level::err : spdlog::level::info, "recording '{}' ended: {}{}{}",
-                  plan_.path.string(), stopReasonName(endReason_), endMessage_.empty() ? "" : ": ", endMessage_);
+                  plan_.destination.path().string(), stopReasonName(endReason_), endMessage_.empty() ? "" : ": ", endMessage_);
     }
     requests_.end();
     if (byItself && hooks_.onEnded)
@@ -162,11 +161,14 @@ std::span<const std::byte> CaptureSession::writableRegion(WriterPass& w, std::ui
     auto region = w.ring->peekRegion((w.consumed - base - ringTail_) * w.frameBytes);
     if (startNs_ != 0 && !settleStart(w.timeline.pending() || w.timeline.stopRequested()))
         return {}; // nothing is written before the first frame is known
-    if (!w.timeline.pending() && state_.load(std::memory_order_acquire) != SessionState::Waiting) {
+    if (!w.timeline.pending() && state_.load(std::memory_order_acquire) != SessionState::Waiting &&
+        delivering(monotonicNs())) {
         // The newest holdBack of audio stays unwritten until a later pass, so
         // that a stop placed at a moment just before it arrived
         // (StopRecordingAt: the press, reported by a client that took a while
-        // to start) never finds those frames written already.
+        // to start) never finds those frames written already. Not once the
+        // device stopped delivering: nothing comes after them, and they would
+        // be lost when the take reconnects or ends.
         const std::uint64_t unread = unreadFrames(w);
         region = region.first(
             std::min<std::size_t>(region.size(), (unread - std::min(unread, w.holdBackFrames)) * w.frameBytes));
@@ -202,11 +204,18 @@ bool CaptureSession::writeRegion(WriterPass& w, std::span<const std::byte> regio
                 w.meter.feed(data, run.frames);
             fileFrame += run.frames;
         }
+        // Counted before a pause waiting in request() is told it took effect:
+        // the duration read right after the pause returns is final. Frames the
+        // last pass counted as held leave that count first, so that frames()
+        // never counts them twice (it may count them late, for a moment).
+        const std::uint64_t wrote = timeline.kept() - framesInFile_.load(std::memory_order_relaxed);
+        const std::uint64_t held = heldFrames_.load(std::memory_order_relaxed);
+        heldFrames_.store(held - std::min(held, wrote), std::memory_order_relaxed);
+        framesInFile_.store(timeline.kept(), std::memory_order_release);
         publishApplied(w);
         // What follows the stop stays in the ring for the next take's pre-roll.
         if (timeline.stopped())
             taken = std::min(frames, timeline.stopPosition() - std::min(timeline.stopPosition(), w.consumed));
-        framesInFile_.store(timeline.kept(), std::memory_order_relaxed);
     }
     w.consumed += taken;
     const std::uint64_t local = w.consumed - base;
@@ -253,7 +262,7 @@ bool CaptureSession::settleStart(bool now)
     // can arrive up to a buffer later than the steady rhythm of those that
     // follow (seen on PulseAudio as takes 43 ms too long, 1 in 2). The frame
     // captured at the start is therefore placed again once a quarter of a
-    // second of buffers has set the clock (CaptureStream::positionAt), and
+    // second of buffers has set the clock (CaptureSource::positionAt), and
     // before anything is written; at once if a request comes first, so that the
     // start and the request are placed by the same clock.
     const std::uint64_t settleFrames = std::max<std::uint64_t>(plan_.rate / 4, 3ULL * stream_->bufferFrames());
@@ -285,7 +294,7 @@ void CaptureSession::begin(std::uint64_t soundAt, std::uint64_t base)
     placeFirstSample(startFrame_ - base);
     state_.store(SessionState::Recording, std::memory_order_release);
     began_.store(true);
-    log().info("'{}': sound above {:.0f} dBFS; recording begins{}", plan_.path.string(), plan_.silenceThresholdDbfs,
+    log().info("'{}': sound above {:.0f} dBFS; recording begins{}", plan_.destination.path().string(), plan_.silenceThresholdDbfs,
                preRollFrames_ ? fmt::format(" with {:.3f} s before it", static_cast<double>(preRollFrames_) / plan_.rate)
                               : std::string());
     if (hooks_.onBegan)
@@ -312,9 +321,9 @@ void CaptureSession::endOnSilence(const SilenceDetector& silence)
 // buffer, not the next relaxed delivery.
 void CaptureSession::paceDelivery(bool prompt)
 {
-    stream_->setDelivery(prompt ? CaptureStream::Delivery::Prompt : CaptureStream::Delivery::Relaxed);
+    stream_->setDelivery(prompt ? CaptureSource::Delivery::Prompt : CaptureSource::Delivery::Relaxed);
     if (const unsigned granted = stream_->deliveryFrames(); granted != loggedDeliveryFrames_) {
-        log().debug("'{}': the server delivers {} frames at a time{}", plan_.path.string(), granted,
+        log().debug("'{}': the server delivers {} frames at a time{}", plan_.destination.path().string(), granted,
                     prompt ? " (prompt)" : "");
         loggedDeliveryFrames_ = granted;
     }

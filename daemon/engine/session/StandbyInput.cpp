@@ -28,7 +28,8 @@ constexpr auto heldBackRetry = std::chrono::seconds(10);
 StandbyInput::StandbyInput(std::function<CapturePlan()> plan, double preRollSeconds, const EngineSettings& settings,
                            StreamCloser& closer, std::chrono::duration<double> releaseAfter, HoldBack holdBack)
     : plan_(std::move(plan)), holdBack_(std::move(holdBack)), preRollSeconds_(preRollSeconds),
-      releaseAfter_(releaseAfter), settings_(settings), closer_(closer), thread_([this] {
+      releaseAfter_(releaseAfter), settings_(settings), opener_(settings.api, settings.firstBufferTimeout),
+      closer_(closer), thread_([this] {
           nameThisThread("recd-pre-roll");
           run();
       })
@@ -66,7 +67,7 @@ std::optional<RunningInput> StandbyInput::take(const DeviceInfo& device, const C
     input.stream = std::move(stream_);
     input.readFrame = readFrame_;
     input.retainFrames = retainFrames_;
-    input.giveBack = [weak = weak_from_this(), &closer = closer_](std::unique_ptr<CaptureStream> s,
+    input.giveBack = [weak = weak_from_this(), &closer = closer_](std::unique_ptr<CaptureSource> s,
                                                                   std::uint64_t readFrame) {
         if (auto self = weak.lock())
             self->giveBack(std::move(s), readFrame);
@@ -101,7 +102,7 @@ void StandbyInput::warmAgain()
     changed_.notify_one();
 }
 
-void StandbyInput::giveBack(std::unique_ptr<CaptureStream> stream, std::uint64_t readFrame)
+void StandbyInput::giveBack(std::unique_ptr<CaptureSource> stream, std::uint64_t readFrame)
 {
     {
         std::lock_guard lock(mutex_);
@@ -153,7 +154,7 @@ void StandbyInput::run()
             // recording asking for the stream meanwhile opens its own at once.
             const std::string heldBefore = heldBack_;
             lock.unlock();
-            std::unique_ptr<CaptureStream> opened;
+            std::unique_ptr<CaptureSource> opened;
             DeviceInfo device;
             std::uint64_t retain = 0;
             std::string heldBack;
@@ -170,8 +171,7 @@ void StandbyInput::run()
                     retain = static_cast<std::uint64_t>(std::llround(preRollSeconds_ * plan.rate)) + buffer;
                     const auto ringFrames =
                         static_cast<std::size_t>(std::ceil((settings_.ringSeconds + preRollSeconds_) * plan.rate));
-                    opened = openCaptureStream(settings_.api, plan.device, captureFormat(plan),
-                                               buffer, ringFrames, settings_.firstBufferTimeout);
+                    opened = opener_.open(plan.device, captureFormat(plan), buffer, ringFrames);
                     log().info("pre-roll: keeping '{}' open with the last {:.1f} s ({} Hz, {} ch, {})", device.name,
                                preRollSeconds_, plan.rate, plan.channels, sampleFormatName(plan.sampleFormat));
                     warned = false;

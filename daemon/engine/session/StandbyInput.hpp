@@ -3,6 +3,7 @@
 #include "daemon/engine/session/EngineSettings.hpp"
 #include "daemon/engine/session/RecordingRequest.hpp"
 #include "daemon/engine/session/RunningInput.hpp"
+#include "daemon/engine/capture/DeviceOpener.hpp"
 #include "daemon/engine/capture/StreamCloser.hpp"
 
 #include <condition_variable>
@@ -61,7 +62,7 @@ public:
 
 private:
     void run();
-    void giveBack(std::unique_ptr<CaptureStream> stream, std::uint64_t readFrame);
+    void giveBack(std::unique_ptr<CaptureSource> stream, std::uint64_t readFrame);
     void drain(); // caller holds mutex_
 
     std::function<CapturePlan()> plan_;
@@ -69,11 +70,12 @@ private:
     const double preRollSeconds_;
     const std::chrono::duration<double> releaseAfter_;
     EngineSettings settings_;
+    DeviceOpener opener_;
     StreamCloser& closer_;
 
     mutable std::mutex mutex_;
     std::condition_variable changed_;
-    std::unique_ptr<CaptureStream> stream_; // null while lent to a session or not open
+    std::unique_ptr<CaptureSource> stream_; // null while lent to a session or not open
     DeviceInfo device_;                     // what stream_ is
     std::uint64_t readFrame_ = 0;
     std::uint64_t retainFrames_ = 0;

@@ -1,0 +1,105 @@
+#pragma once
+// What a take reads audio from: a running input that fills a ring, keeps a clock
+// of when its frames were captured, and counts what it dropped. CaptureStream is
+// the one on a device (RtAudio or recd's own PulseAudio input); a test feeds the
+// session from one of its own (tests/support/FakeCaptureSource.hpp), which is
+// why the writer, the marks and the splits can be tested to the frame without a
+// sound server.
+
+#include "common/MonotonicClock.hpp"
+#include "common/SampleFormat.hpp"
+#include "daemon/engine/capture/RingBuffer.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace recd {
+
+struct CaptureFormat {
+    unsigned rate = 48000;
+    unsigned channels = 2;
+    SampleFormat sampleFormat = SampleFormat::S16;
+    std::size_t frameBytes() const { return channels * captureBytesPerSample(sampleFormat); }
+    bool operator==(const CaptureFormat&) const = default;
+};
+
+// Where capture stands: how many frames have been pushed into the ring, and
+// when (CLOCK_MONOTONIC) the last buffer arrived. Read together, consistently.
+struct CaptureProgress {
+    std::uint64_t framesPushed = 0;
+    std::int64_t lastBufferNs = 0;
+    std::int64_t firstBufferNs = 0;
+    // The stream's clock against CLOCK_MONOTONIC: clockFrames have arrived (into
+    // the ring or dropped by an overrun), and frame n arrives, at the mean delay
+    // seen lately, at anchorNs + n / rate. See CaptureStream::Core::publish.
+    std::uint64_t clockFrames = 0;
+    std::int64_t anchorNs = 0;
+};
+
+// Audio a source lost, counted where it was lost.
+struct DropCounts {
+    std::uint32_t overruns = 0;       // deliveries that found the ring full
+    std::uint64_t overrunFrames = 0;  // frames those deliveries dropped
+    std::uint32_t inputOverflows = 0; // buffers the audio API said it lost
+    DropCounts& operator+=(const DropCounts& o)
+    {
+        overruns += o.overruns;
+        overrunFrames += o.overrunFrames;
+        inputOverflows += o.inputOverflows;
+        return *this;
+    }
+};
+
+class CaptureSource {
+public:
+    virtual ~CaptureSource() = default;
+
+    // Stops delivering. Never throws, and does not wait long for a device
+    // (CaptureStream::stop).
+    virtual void stop() noexcept = 0;
+
+    // The ring the source fills and the reader drains.
+    virtual RingBuffer& ring() noexcept = 0;
+    virtual const CaptureFormat& format() const noexcept = 0;
+    // Frames per buffer the source hands over.
+    virtual unsigned bufferFrames() const noexcept = 0;
+
+    // The reader's wake-up: posted each time at least `everyFrames` have been
+    // pushed since the last post (0: never, the default), so that the reader
+    // sleeps until there is enough to write instead of polling. wakeReader()
+    // posts it at once (a control request); waitForAudio() is the reader's wait.
+    virtual void wakeReaderEvery(std::uint64_t everyFrames) noexcept = 0;
+    virtual void wakeReader() const noexcept = 0;
+    virtual void waitForAudio(std::chrono::nanoseconds timeout) const noexcept = 0;
+
+    // How soon the source hands audio over: Prompt, a delivery per buffer,
+    // while someone waits on the frames up to a moment (a pause, resume or
+    // stop); Relaxed, fewer and larger deliveries, while nobody does
+    // (AudioPacing.hpp). A source that cannot change its pace ignores it.
+    enum class Delivery { Prompt, Relaxed };
+    virtual void setDelivery(Delivery delivery) noexcept = 0;
+    // Frames per delivery as the source now hands them over.
+    virtual unsigned deliveryFrames() const noexcept = 0;
+
+    virtual CaptureProgress progress() const noexcept = 0;
+    // The frame (counted in the ring's frames since the source opened) being
+    // captured at monotonic time `ns`: counted back from the last buffer for a
+    // moment already delivered, or forward by the frames that have reached the
+    // device since and are on their way.
+    virtual std::uint64_t positionAt(std::int64_t ns) const noexcept = 0;
+    std::uint64_t positionNow() const noexcept { return positionAt(monotonicNs()); }
+    // The other way round: when (CLOCK_MONOTONIC ns) the frame at this position
+    // was captured, by the same clock.
+    virtual std::int64_t timeOf(std::uint64_t position) const noexcept = 0;
+
+    virtual DropCounts drops() const noexcept = 0;
+    // Times the source paused delivering, and how long the last pause was.
+    virtual std::uint32_t gaps() const noexcept = 0;
+    virtual std::int64_t lastGapNs() const noexcept = 0;
+    // The source died (its device went away, its server failed): it delivers
+    // nothing more.
+    virtual bool failed() const noexcept = 0;
+};
+
+} // namespace recd

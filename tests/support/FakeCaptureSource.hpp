@@ -1,0 +1,107 @@
+#pragma once
+// A capture source with no device behind it, for the session's unit tests.
+//
+// Mocked because what these tests check cannot be produced on a sound server
+// exactly: a pause, a split or a stop placed on a given frame, a writer stalled
+// while a known number of frames arrive. On the rig the server sets the pace,
+// and every such check needs a tolerance of tens of milliseconds and seconds of
+// waiting. Here the test delivers the frames itself, as fast as it likes, and
+// checks every one. What needs a server (the device's clock, its first buffer,
+// a lost device) stays in the rig tests.
+
+#include "daemon/engine/capture/CaptureOpener.hpp"
+#include "daemon/engine/capture/CaptureSource.hpp"
+#include "daemon/engine/capture/WakeEvent.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace recd::test {
+
+// Delivers the sample-counter signal of the rig (tests/counter-signal: frame n
+// of the source holds n, its low 16 bits on the left, the high 16 on the
+// right, in 16-bit stereo) or silence, in buffers of bufferFrames, when the
+// test says. Its clock is its deliveries: a frame was captured when the buffer
+// that brought it was delivered, and nothing is ever on its way, so the frame
+// being captured now is the next one to be delivered.
+class FakeCaptureSource final : public CaptureSource {
+public:
+    FakeCaptureSource(const CaptureFormat& format, unsigned bufferFrames, std::size_t ringFrames);
+
+    // The next `frames` frames of the counter signal, or zeros (the counter
+    // goes on counting under the silence), as fast as the ring takes them.
+    // What does not fit is dropped and counted as an overrun, as a device's
+    // callback does. From one thread at a time.
+    void deliverCounter(std::uint64_t frames);
+    void deliverSilence(std::uint64_t frames);
+    // The source dies, as a device that went away: failed() from now on.
+    void fail() noexcept { failed_.store(true); }
+    // Frames delivered so far, into the ring or dropped: the next counter index.
+    std::uint64_t delivered() const;
+
+    void stop() noexcept override { stopped_.store(true); }
+    RingBuffer& ring() noexcept override { return ring_; }
+    const CaptureFormat& format() const noexcept override { return format_; }
+    unsigned bufferFrames() const noexcept override { return bufferFrames_; }
+    void wakeReaderEvery(std::uint64_t everyFrames) noexcept override { wakeEvery_.store(everyFrames); }
+    void wakeReader() const noexcept override { wake_.post(); }
+    void waitForAudio(std::chrono::nanoseconds timeout) const noexcept override { wake_.wait(timeout); }
+    void setDelivery(Delivery) noexcept override {}
+    unsigned deliveryFrames() const noexcept override { return bufferFrames_; }
+    CaptureProgress progress() const noexcept override;
+    std::uint64_t positionAt(std::int64_t ns) const noexcept override;
+    std::int64_t timeOf(std::uint64_t position) const noexcept override;
+    DropCounts drops() const noexcept override;
+    std::uint32_t gaps() const noexcept override { return 0; }
+    std::int64_t lastGapNs() const noexcept override { return 0; }
+    bool failed() const noexcept override { return failed_.load(); }
+
+private:
+    void deliver(std::uint64_t frames, bool silent);
+
+    CaptureFormat format_;
+    unsigned bufferFrames_;
+    RingBuffer ring_;
+    WakeEvent wake_;
+    std::atomic<std::uint64_t> wakeEvery_{0};
+    std::uint64_t sincePost_ = 0;
+    std::atomic<bool> failed_{false};
+    std::atomic<bool> stopped_{false};
+
+    mutable std::mutex mutex_;
+    // (when, frames in the ring's count after it): one per buffer delivered.
+    std::vector<std::pair<std::int64_t, std::uint64_t>> deliveries_;
+    std::uint64_t delivered_ = 0;
+    DropCounts drops_;
+};
+
+// Opens FakeCaptureSources for the one input it lists, device(): each
+// delivers its first buffer (of the counter, or silence) before open()
+// returns, as a device's must.
+class FakeCaptureOpener final : public CaptureOpener {
+public:
+    static DeviceInfo device();
+
+    std::unique_ptr<CaptureSource> open(const DeviceInfo& device, const CaptureFormat& format, unsigned bufferFrames,
+                                        std::size_t ringFrames, std::stop_token abandon = {}) override;
+    // device() while plugged in, nothing after unplug().
+    std::vector<DeviceInfo> devices() override;
+    void unplug(bool unplugged) { unplugged_.store(unplugged); }
+    void firstBufferSilent(bool silent) { firstBufferSilent_.store(silent); }
+
+    // The source opened last (owned by the session that opened it), and how
+    // many have been opened.
+    FakeCaptureSource& source();
+    int opened() const { return opened_.load(); }
+
+private:
+    std::atomic<FakeCaptureSource*> last_{nullptr};
+    std::atomic<int> opened_{0};
+    std::atomic<bool> unplugged_{false};
+    std::atomic<bool> firstBufferSilent_{false};
+};
+
+} // namespace recd::test

@@ -1,0 +1,407 @@
+// A take's writer, marks, parts and triggers, to the frame: the session records
+// from a FakeCaptureSource (why it is a fake: FakeCaptureSource.hpp) that
+// delivers the counter signal as fast as the test says, into real files that
+// are read back. Every frame of the source holds its own index, so where each
+// cut, seam and stop falls is checked exactly. What needs a sound server (the
+// device's clock, a first buffer that comes late, a server that dies) is in
+// the rig tests (EngineRigTest.cpp, FaultTest.cpp).
+
+#include "common/Errors.hpp"
+#include "daemon/engine/session/CaptureSession.hpp"
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/FakeCaptureSource.hpp"
+#include "tests/support/TempDir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+using namespace recd;
+using namespace recd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint64_t rate = 48000;
+constexpr std::uint64_t buffer = 480; // 10 ms
+
+// Holds the writer at its first write until released, as a disk that stops
+// answering would: what arrives meanwhile waits in the ring.
+class WriterStall {
+public:
+    std::function<void(std::uint64_t)> hook()
+    {
+        return [this](std::uint64_t) {
+            std::unique_lock lock(mutex_);
+            if (done_)
+                return;
+            held_ = true;
+            changed_.notify_all();
+            changed_.wait(lock, [this] { return released_; });
+            done_ = true;
+        };
+    }
+    void waitUntilHeld()
+    {
+        std::unique_lock lock(mutex_);
+        ASSERT_TRUE(changed_.wait_for(lock, 5s, [this] { return held_; })) << "the writer never wrote";
+    }
+    void release()
+    {
+        std::lock_guard lock(mutex_);
+        released_ = true;
+        changed_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool held_ = false;
+    bool released_ = false;
+    bool done_ = false;
+};
+
+class SessionOnFakeSource : public ::testing::Test {
+protected:
+    TempDir dir;
+    EngineSettings settings;
+    FakeCaptureOpener opener;
+    SessionHooks hooks;
+
+    void SetUp() override
+    {
+        settings.bufferFrames = buffer;
+        // The fake delivers only when told: between deliveries it is not a
+        // device gone silent.
+        settings.silentDeviceTimeout = 60s;
+    }
+
+    CapturePlan plan(const std::string& name, RecordingRequest r = {})
+    {
+        r.path = dir / name;
+        return planCapture(r, {FakeCaptureOpener::device()});
+    }
+
+    std::unique_ptr<CaptureSession> start(const CapturePlan& p)
+    {
+        hooks.opener = &opener;
+        return std::make_unique<CaptureSession>(p, settings, hooks);
+    }
+
+    FakeCaptureSource& source() { return opener.source(); }
+};
+
+} // namespace
+
+// The file begins at the frame being captured when the start returned, the
+// first buffer (which had to arrive first) left out, and holds every frame
+// from there to the stop, once and in order.
+TEST_F(SessionOnFakeSource, EveryFrameFromTheStartToTheStopIsInTheFileOnceAndInOrder)
+{
+    auto session = start(plan("all.wav"));
+    source().deliverCounter(100'000);
+    const StopResult r = session->stop();
+    const auto a = readAudioFile(r.path);
+    const auto c = checkCounter(a);
+    EXPECT_EQ(r.frames, 100'000u);
+    EXPECT_EQ(a.frames, 100'000);
+    EXPECT_EQ(c.firstIndex, static_cast<std::int64_t>(buffer));
+    EXPECT_EQ(c.lastIndex, static_cast<std::int64_t>(buffer + 100'000 - 1));
+    EXPECT_TRUE(c.jumps.empty());
+    EXPECT_EQ(c.serverSilence, 0);
+}
+
+TEST_F(SessionOnFakeSource, PauseCutsOutExactlyThePausedFrames)
+{
+    auto session = start(plan("pause.wav"));
+    source().deliverCounter(24'000);
+    session->pause();
+    EXPECT_EQ(session->duration(), 0.5) << "the paused count is final at once";
+    source().deliverCounter(12'000);
+    EXPECT_EQ(session->duration(), 0.5);
+    session->resume();
+    source().deliverCounter(24'000);
+    const StopResult r = session->stop();
+    const auto a = readAudioFile(r.path);
+    const auto c = checkCounter(a);
+    EXPECT_EQ(a.frames, 48'000);
+    ASSERT_EQ(c.jumps.size(), 1u);
+    EXPECT_EQ(c.jumps[0].first, 24'000) << "the cut is where the pause was asked";
+    EXPECT_EQ(c.jumps[0].second, 12'001) << "and leaves out exactly the paused frames";
+    EXPECT_EQ(c.duplicated, 0);
+}
+
+// A writer (disk) stalled while 0.8 s arrive into a ring of 1 s loses nothing.
+TEST_F(SessionOnFakeSource, AStalledWriterShorterThanTheRingLosesNothing)
+{
+    settings.ringSeconds = 1.0;
+    WriterStall stall;
+    hooks.beforeWrite = stall.hook();
+    auto session = start(plan("stall.wav"));
+    source().deliverCounter(16'000); // settles the start, and the writer's first write stalls
+    stall.waitUntilHeld();
+    source().deliverCounter(24'000);
+    stall.release();
+    source().deliverCounter(8'000);
+    const StopResult r = session->stop();
+    const auto c = checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(r.frames, 48'000u);
+    EXPECT_EQ(c.lost, 0);
+    EXPECT_EQ(c.duplicated, 0);
+    EXPECT_EQ(session->status().overruns, 0u);
+}
+
+// A stall longer than the ring: what did not fit is dropped, the overrun count
+// says exactly how much, and the file goes on from the next frame that did.
+TEST_F(SessionOnFakeSource, AStallLongerThanTheRingDropsExactlyWhatItCounts)
+{
+    settings.ringSeconds = 1.0;
+    WriterStall stall;
+    hooks.beforeWrite = stall.hook();
+    auto session = start(plan("overrun.wav"));
+    source().deliverCounter(16'000);
+    stall.waitUntilHeld(); // the ring holds those 16000 (the first buffer was freed unwritten)
+    source().deliverCounter(96'000);
+    stall.release();
+    for (int i = 0; i < 5000 && source().ring().readable() > 4 * 2'400; ++i)
+        std::this_thread::sleep_for(1ms); // the writer drains the ring, but for its hold-back
+    ASSERT_LT(source().ring().readable(), source().ring().capacity() / 2);
+    source().deliverCounter(8'000);
+    const StopResult r = session->stop();
+    const auto status = session->status();
+    const auto c = checkCounter(readAudioFile(r.path));
+    const std::uint64_t ringFrames = source().ring().capacity() / 4;
+    EXPECT_EQ(status.overrunFrames, 16'000 + 96'000 - ringFrames);
+    EXPECT_EQ(c.lost, static_cast<std::int64_t>(status.overrunFrames)) << "every dropped frame is counted";
+    ASSERT_EQ(c.jumps.size(), 1u) << "one hole, where the ring was full";
+    EXPECT_EQ(c.jumps[0].first, static_cast<std::int64_t>(ringFrames));
+    EXPECT_EQ(c.duplicated, 0);
+    EXPECT_EQ(r.frames, 16'000 + 96'000 + 8'000 - status.overrunFrames);
+}
+
+// A stop placed at an earlier moment (when the user pressed the key) ends the
+// file on the frame captured then, though more came before it was asked. The
+// writer holds the newest 50 ms back for this, and less than that came after.
+TEST_F(SessionOnFakeSource, AStopAtAnEarlierMomentEndsTheFileOnTheFrameCapturedThen)
+{
+    auto session = start(plan("at.wav"));
+    source().deliverCounter(48'000);
+    const std::int64_t moment = monotonicNs();
+    source().deliverCounter(2'000);
+    const StopResult r = session->stop(moment);
+    const auto c = checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(r.frames, 48'000u);
+    EXPECT_EQ(c.lastIndex, static_cast<std::int64_t>(buffer + 48'000 - 1));
+    EXPECT_TRUE(c.jumps.empty());
+}
+
+// Where the writer has already written past the moment, the file ends where it
+// got to: a written frame is never taken back, and what came after is not
+// waited for.
+TEST_F(SessionOnFakeSource, AStopAtAMomentAlreadyWrittenEndsWhereWritingGotTo)
+{
+    auto session = start(plan("late.wav"));
+    source().deliverCounter(48'000);
+    const std::int64_t moment = monotonicNs();
+    source().deliverCounter(24'000);
+    // Until the writer has been through all that arrived: all but its hold-back
+    // is in the file, and the count takes the rest in.
+    for (int i = 0; i < 5000 && session->status().frames < 72'000; ++i)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(session->status().frames, 72'000u);
+    const std::uint64_t written = 72'000;
+    const StopResult r = session->stop(moment);
+    const auto c = checkCounter(readAudioFile(r.path));
+    EXPECT_GT(r.frames, 48'000u);
+    EXPECT_LE(r.frames, written);
+    EXPECT_TRUE(c.jumps.empty());
+    EXPECT_EQ(c.lastIndex - c.firstIndex + 1, static_cast<std::int64_t>(r.frames));
+}
+
+// A stop whose moment came before the take began (a second key press racing
+// the first) would leave an empty file, which FLAC cannot even hold: it counts
+// from when it arrived.
+TEST_F(SessionOnFakeSource, AStopAtAMomentBeforeTheTakeBeganCountsFromWhenItArrived)
+{
+    const std::int64_t moment = monotonicNs();
+    auto session = start(plan("early.flac"));
+    source().deliverCounter(9'600);
+    const StopResult r = session->stop(moment);
+    EXPECT_EQ(r.frames, 9'600u);
+    const auto c = checkCounter(readAudioFile(r.path));
+    EXPECT_EQ(c.lastIndex, static_cast<std::int64_t>(buffer + 9'600 - 1));
+}
+
+// The parts of a split take, end to end, are the take to the frame; a pause
+// near a seam cuts where it was asked and moves no seam.
+TEST_F(SessionOnFakeSource, SplitPartsMeetWithoutAFrameLostOrDoubled)
+{
+    RecordingRequest r;
+    r.splitEvery = 0.25; // 12000 frames a part
+    std::vector<std::filesystem::path> parts;
+    std::mutex partsMutex;
+    hooks.onNewFile = [&](const std::filesystem::path& p) {
+        std::lock_guard lock(partsMutex);
+        parts.push_back(p);
+    };
+    auto session = start(plan("split.wav", r));
+    source().deliverCounter(11'000);
+    session->pause();
+    source().deliverCounter(3'000);
+    session->resume();
+    source().deliverCounter(40'000);
+    const StopResult stopped = session->stop();
+    ASSERT_EQ(parts.size(), 5u);
+    EXPECT_EQ(parts[0], dir / "split-001.wav");
+    EXPECT_EQ(stopped.path, dir / "split-005.wav");
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(readAudioFile(parts[i]).frames, 12'000) << parts[i];
+    const auto all = readParts(parts);
+    EXPECT_EQ(all.frames, 51'000);
+    EXPECT_EQ(stopped.frames, 51'000u) << "the stop reports the whole take";
+    const auto c = checkCounter(all);
+    ASSERT_EQ(c.jumps.size(), 1u) << "the pause, and nothing at the seams";
+    EXPECT_EQ(c.jumps[0].first, 11'000);
+    EXPECT_EQ(c.jumps[0].second, 3'001);
+}
+
+TEST_F(SessionOnFakeSource, MaxDurationEndsOnExactlyThatFrame)
+{
+    RecordingRequest r;
+    r.maxDuration = 0.5;
+    std::atomic<bool> ended{false};
+    hooks.onEnded = [&] { ended = true; };
+    auto session = start(plan("limited.wav", r));
+    source().deliverCounter(48'000);
+    for (int i = 0; i < 500 && !session->ended(); ++i)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_TRUE(session->ended()) << "the take ends by itself, with no stop asked";
+    EXPECT_TRUE(ended);
+    const StopResult result = session->finish();
+    EXPECT_EQ(result.reason, StopReason::MaxDuration);
+    EXPECT_EQ(result.frames, 24'000u);
+    const auto c = checkCounter(readAudioFile(result.path));
+    EXPECT_EQ(c.lastIndex, static_cast<std::int64_t>(buffer + 24'000 - 1));
+}
+
+// Armed with start_on_sound, the take writes nothing until sound comes, then
+// begins its pre-roll before it: the silence kept and then the sound from its
+// first frame.
+TEST_F(SessionOnFakeSource, StartOnSoundBeginsAtTheFirstSoundWithItsPreRoll)
+{
+    RecordingRequest r;
+    r.startOnSound = true;
+    r.preRoll = 0.1;
+    opener.firstBufferSilent(true);
+    auto session = start(plan("armed.wav", r));
+    EXPECT_EQ(session->state(), SessionState::Waiting);
+    source().deliverSilence(24'000);
+    EXPECT_EQ(session->duration(), 0.0);
+    source().deliverCounter(24'000);
+    const StopResult stopped = session->stop();
+    EXPECT_EQ(session->preRollFrames(), 4'800u);
+    const auto a = readAudioFile(stopped.path);
+    ASSERT_EQ(a.frames, 4'800 + 24'000);
+    for (std::int64_t f = 0; f < 4'800; ++f)
+        ASSERT_EQ(counterIndexAt(a, f), 0) << "frame " << f << " of the pre-roll is the silence before the sound";
+    EXPECT_EQ(counterIndexAt(a, 4'800), static_cast<std::int64_t>(buffer + 24'000)) << "the sound from its first frame";
+    EXPECT_EQ(counterIndexAt(a, a.frames - 1), static_cast<std::int64_t>(buffer + 48'000 - 1));
+}
+
+// stop_on_silence ends the take once the silence has lasted that long, and
+// trims it to a half-second tail.
+TEST_F(SessionOnFakeSource, StopOnSilenceEndsTheTakeAndKeepsHalfASecondOfTheSilence)
+{
+    RecordingRequest r;
+    r.stopOnSilence = 1.0;
+    auto session = start(plan("quiet.wav", r));
+    source().deliverCounter(48'000);
+    source().deliverSilence(60'000);
+    for (int i = 0; i < 500 && !session->ended(); ++i)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_TRUE(session->ended());
+    const StopResult stopped = session->finish();
+    EXPECT_EQ(stopped.reason, StopReason::Silence);
+    EXPECT_EQ(stopped.frames, 48'000u + 24'000u);
+    const auto a = readAudioFile(stopped.path);
+    EXPECT_EQ(a.frames, 72'000);
+    EXPECT_EQ(counterIndexAt(a, 47'999), static_cast<std::int64_t>(buffer + 48'000 - 1));
+    EXPECT_EQ(counterIndexAt(a, 48'000), 0);
+}
+
+// A take on a running input (the pre-roll's) begins that far before the
+// request, and hands the input back where it stopped reading.
+TEST_F(SessionOnFakeSource, ATakeOnARunningInputBeginsItsPreRollBeforeTheRequest)
+{
+    RecordingRequest r;
+    r.preRoll = 0.5;
+    const CapturePlan p = plan("preroll.wav", r);
+    auto running = std::make_unique<FakeCaptureSource>(captureFormat(p), buffer, 10 * rate);
+    FakeCaptureSource& input = *running;
+    input.deliverCounter(96'000);
+    std::uint64_t givenBackAt = 0;
+    RunningInput lent;
+    lent.stream = std::move(running);
+    lent.giveBack = [&](std::unique_ptr<CaptureSource>, std::uint64_t readFrame) { givenBackAt = readFrame; };
+    CaptureSession session(p, settings, hooks, std::move(lent));
+    input.deliverCounter(24'000);
+    const StopResult stopped = session.stop();
+    EXPECT_EQ(session.preRollFrames(), 24'000u);
+    EXPECT_EQ(stopped.frames, 48'000u);
+    const auto c = checkCounter(readAudioFile(stopped.path));
+    EXPECT_EQ(c.firstIndex, 72'000);
+    EXPECT_TRUE(c.jumps.empty());
+    EXPECT_EQ(givenBackAt, 120'000u);
+}
+
+// An input that dies and comes back (reconnect) goes on in the same file: what
+// it delivered before it died is all there, the new stream follows, and the
+// break is counted as a gap.
+TEST_F(SessionOnFakeSource, ALostInputThatComesBackGoesOnInTheSameFile)
+{
+    RecordingRequest r;
+    r.reconnect = 5.0;
+    auto session = start(plan("reconnect.wav", r));
+    FakeCaptureSource& first = source();
+    first.deliverCounter(24'000);
+    first.fail();
+    for (int i = 0; i < 2000 && session->status().gaps < 1; ++i)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(opener.opened(), 2) << "the session opened the input again";
+    ASSERT_EQ(session->status().gaps, 1u) << "and goes on with it";
+    source().deliverCounter(24'000);
+    const StopResult stopped = session->stop();
+    EXPECT_EQ(stopped.reason, StopReason::Requested);
+    EXPECT_EQ(session->status().gaps, 1u);
+    const auto a = readAudioFile(stopped.path);
+    ASSERT_EQ(a.frames, 24'000 + 480 + 24'000) << "the new stream's first buffer is audio too";
+    EXPECT_EQ(counterIndexAt(a, 23'999), static_cast<std::int64_t>(buffer + 24'000 - 1)) << "nothing of the lost input lost";
+    EXPECT_EQ(counterIndexAt(a, 24'001), 1) << "the new input from its first frame";
+    EXPECT_EQ(counterIndexAt(a, a.frames - 1), static_cast<std::int64_t>(buffer + 24'000 - 1));
+}
+
+// Without reconnect, an input that dies ends the take as DeviceLost, with every
+// frame it delivered before it died in the file.
+TEST_F(SessionOnFakeSource, ALostInputEndsTheTakeKeepingEveryFrameItDelivered)
+{
+    std::atomic<bool> ended{false};
+    hooks.onEnded = [&] { ended = true; };
+    auto session = start(plan("lost.wav"));
+    source().deliverCounter(24'000);
+    source().fail();
+    for (int i = 0; i < 2000 && !session->ended(); ++i)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_TRUE(session->ended());
+    EXPECT_TRUE(ended);
+    const StopResult stopped = session->finish();
+    EXPECT_EQ(stopped.reason, StopReason::DeviceLost);
+    EXPECT_NE(stopped.message.find("failed"), std::string::npos) << stopped.message;
+    EXPECT_EQ(stopped.frames, 24'000u);
+    const auto c = checkCounter(readAudioFile(stopped.path));
+    EXPECT_EQ(c.lastIndex, static_cast<std::int64_t>(buffer + 24'000 - 1));
+    EXPECT_TRUE(c.jumps.empty());
+}
