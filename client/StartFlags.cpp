@@ -18,7 +18,10 @@ void StartFlags::addTo(CLI::App& cmd)
             [&](auto field) {
                 auto& target = values.*field;
                 using T = std::remove_cvref_t<decltype(target)>;
-                if constexpr (std::is_same_v<T, std::optional<recd::SampleFormat>>) {
+                if (option.key == "device") {
+                    // One name after each -d: `-d mic out.wav` leaves out.wav the path.
+                    cmd.add_option(flags, devices, help)->allow_extra_args(false)->take_all();
+                } else if constexpr (std::is_same_v<T, std::optional<recd::SampleFormat>>) {
                     cmd.add_option_function<std::string>(
                            flags, [&target](const std::string& name) { target = recd::parseSampleFormat(name); },
                            help)
@@ -42,14 +45,19 @@ std::string StartFlags::absolutePath() const
 
 Dict StartFlags::options() const
 {
+    recd::StartOptions given = values;
+    if (devices.size() == 1)
+        given.device = devices.front();
+    else if (devices.size() > 1)
+        given.inputs = devices;
     Dict o;
     for (const auto& option : recd::startOptions) {
         const std::string key(option.key);
         std::visit(
             [&](auto field) {
-                const auto& value = values.*field;
+                const auto& value = given.*field;
                 using T = std::remove_cvref_t<decltype(value)>;
-                if constexpr (std::is_same_v<T, std::string>) {
+                if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<std::string>>) {
                     if (!value.empty())
                         o[key] = sdbus::Variant(value);
                 } else if constexpr (std::is_same_v<T, bool>) {

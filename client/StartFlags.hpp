@@ -8,12 +8,15 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace recctl {
 
 struct StartFlags {
     std::string path;
     recd::StartOptions values;
+    // -d, which may be repeated: one is `device`, several are `inputs`.
+    std::vector<std::string> devices;
 
     // PATH and a flag for each option the table gives one.
     void addTo(CLI::App& cmd);

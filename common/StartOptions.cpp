@@ -41,6 +41,8 @@ std::string_view dbusSignature(const StartOption& option)
                 return "b";
             else if constexpr (std::is_same_v<T, std::shared_ptr<const int>>)
                 return "h";
+            else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+                return "as";
             else
                 return "s"; // a string, or a sample format by name
         },

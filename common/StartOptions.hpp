@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace recd {
 
@@ -25,6 +26,10 @@ namespace recd {
 // configuration's, the device's or the container's default.
 struct StartOptions {
     std::string device; // id, exact name or unique substring; empty: the default input
+    // Several inputs in one take, each given as `device` is (or @input, @output);
+    // not with `device`.
+    std::vector<std::string> inputs;
+    std::string layout; // several inputs: "channels" (the default) or "mix"
     std::optional<std::uint32_t> rate;
     std::optional<std::uint32_t> channels;
     std::optional<SampleFormat> sampleFormat;
@@ -42,10 +47,11 @@ struct StartOptions {
     bool rawStream = false;
 };
 
-// The field an option fills. Its type is the option's D-Bus type: s, u, d, b,
-// a sample format by name (s), a descriptor (h).
+// The field an option fills. Its type is the option's D-Bus type: s, as, u, d,
+// b, a sample format by name (s), a descriptor (h).
 using StartOptionField =
-    std::variant<std::string StartOptions::*, std::optional<std::uint32_t> StartOptions::*,
+    std::variant<std::string StartOptions::*, std::vector<std::string> StartOptions::*,
+                 std::optional<std::uint32_t> StartOptions::*,
                  std::optional<double> StartOptions::*, bool StartOptions::*,
                  std::optional<SampleFormat> StartOptions::*, std::shared_ptr<const int> StartOptions::*>;
 
@@ -75,9 +81,17 @@ struct StartOption {
 
 inline constexpr double secondsInAYear = 366.0 * 24 * 3600;
 
-inline constexpr std::array<StartOption, 14> startOptions{{
+inline constexpr std::array<StartOption, 16> startOptions{{
     {"device", &StartOptions::device, "a device id, exact name or unique substring", "", {}, "",
-     "-d,--device", "input device: id, exact name or unique substring (see `recctl devices`)"},
+     "-d,--device",
+     "input device: id, exact name or unique substring (see `recctl devices`), @input (the default input) or "
+     "@output (what the computer plays); repeat it to record several inputs in one take"},
+    // recctl sends a repeated -d as this.
+    {"inputs", &StartOptions::inputs, "a list of device ids, exact names, unique substrings, @input or @output",
+     "", {}, "", "", ""},
+    {"layout", &StartOptions::layout, "channels or mix", "", {}, "", "--layout",
+     "with several inputs: channels (each input's channels side by side, in the order given; the default) or "
+     "mix (summed, each input at 1/n so the sum never clips)"},
     {"rate", &StartOptions::rate, "samples per second", "Hz", OptionRange{1000, 768000},
      "use 1000 to 768000 Hz (e.g. 44100 or 48000)", "-r,--rate", "sample rate in Hz, e.g. 44100 or 48000"},
     {"channels", &StartOptions::channels, "a channel count", "", OptionRange{1, 64}, "use 1 to 64",

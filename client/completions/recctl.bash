@@ -6,7 +6,7 @@ _recctl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local commands="start toggle stop pause resume cancel wait monitor duration status devices repair"
     local start_opts="-d --device -r --rate -c --channels -f --format -m --max-duration -s --stop-on-silence
-        --silence-threshold --start-on-sound --split-every -p --pre-roll --reconnect --overwrite -h --help"
+        --silence-threshold --start-on-sound --split-every -p --pre-roll --reconnect --overwrite --layout -h --help"
     cmd=${COMP_WORDS[1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$commands -h --help -V --version" -- "$cur"))
@@ -16,8 +16,11 @@ _recctl()
         -f|--format) COMPREPLY=($(compgen -W "s16 s24 s32 f32" -- "$cur")); return ;;
         -d|--device)
             local IFS=$'\n'
-            COMPREPLY=($(compgen -W "$(recctl devices --json 2>/dev/null | sed -n 's/.*"id": "\(.*\)".*/\1/p')" -- "$cur"))
+            COMPREPLY=($(compgen -W "@input
+@output
+$(recctl devices --json 2>/dev/null | sed -n 's/.*"id": "\(.*\)".*/\1/p')" -- "$cur"))
             return ;;
+        --layout) COMPREPLY=($(compgen -W "channels mix" -- "$cur")); return ;;
         -r|--rate) COMPREPLY=($(compgen -W "44100 48000 96000" -- "$cur")); return ;;
         -c|--channels|-m|--max-duration|-s|--stop-on-silence|--silence-threshold|--split-every|-p|--pre-roll|--reconnect|-t|--timeout|-n|--count)
             return ;;

@@ -52,7 +52,8 @@ void setOption(RecordingRequest& r, const StartOption& option, const sdbus::Vari
                     ::close(*p);
                     delete p;
                 });
-            } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool>) {
+            } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool> ||
+                                 std::is_same_v<T, std::vector<std::string>>) {
                 target = optionValue<T>(option, value);
             } else {
                 target = optionValue<typename T::value_type>(option, value);

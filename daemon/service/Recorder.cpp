@@ -1,6 +1,7 @@
 #include "daemon/service/Recorder.hpp"
 
 #include "daemon/engine/device/AudioSystem.hpp"
+#include "daemon/engine/device/InputAliases.hpp"
 #include "daemon/engine/device/BluetoothInput.hpp"
 #include "common/Errors.hpp"
 #include "daemon/engine/Log.hpp"
@@ -197,8 +198,11 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
     request = withConfigDefaults(std::move(request));
 
     const auto t0 = std::chrono::steady_clock::now();
-    const AudioSystem audio(config_.engine.api);
-    CapturePlan plan = planCapture(request, audio.devices());
+    const auto devices = AudioSystem(config_.engine.api).devices();
+    request.device = resolveInputAlias(config_.engine.api, request.device, devices);
+    for (auto& input : request.inputs)
+        input = resolveInputAlias(config_.engine.api, input, devices);
+    CapturePlan plan = planCapture(request, devices);
     const double keeps = standby_ ? standby_->preRollSeconds() : 0.0;
     if (request.preRoll && *request.preRoll > keeps + 1e-9)
         throw InvalidArgument(
@@ -208,10 +212,12 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
                       : fmt::format("pre_roll {} s asked for, but recd keeps no pre-roll; set pre_roll (seconds) in "
                                     "recd.toml to keep the input open while idle",
                                     *request.preRoll));
-    if (!request.preRoll)
+    // The pre-roll keeps one input: a take of several has none.
+    const bool oneInput = plan.moreInputs.empty();
+    if (!request.preRoll && oneInput)
         plan.preRollFrames = static_cast<std::uint64_t>(std::llround(keeps * plan.rate));
     RunningInput input;
-    if (standby_)
+    if (standby_ && oneInput)
         if (auto running = standby_->take(plan.device, captureFormat(plan)))
             input = std::move(*running);
     const auto t1 = std::chrono::steady_clock::now();

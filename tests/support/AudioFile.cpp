@@ -3,7 +3,9 @@
 #include <sndfile.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace recd::test {
@@ -101,10 +103,10 @@ std::vector<std::int64_t> silentRuns(const std::vector<float>& x, float threshol
     return out;
 }
 
-std::int64_t counterIndexAt(const AudioFile& a, std::int64_t frame)
+std::int64_t counterIndexAt(const AudioFile& a, std::int64_t frame, int channel)
 {
     auto word = [](float v) { return static_cast<std::uint16_t>(static_cast<std::int16_t>(std::lround(v * 32768.0f))); };
-    const auto i = static_cast<std::size_t>(frame * a.channels);
+    const auto i = static_cast<std::size_t>(frame * a.channels + channel);
     return word(a.samples[i]) | (static_cast<std::int64_t>(word(a.samples[i + 1])) << 16);
 }
 
@@ -203,6 +205,34 @@ std::optional<BroadcastInfo> readBroadcastInfo(const std::filesystem::path& path
                          std::string(b.origination_time, strnlen(b.origination_time, sizeof b.origination_time)),
                          (static_cast<std::uint64_t>(b.time_reference_high) << 32) | b.time_reference_low,
                          std::string(b.originator, strnlen(b.originator, sizeof b.originator))};
+}
+
+std::int64_t bestLag(const std::vector<float>& a, const std::vector<float>& b, std::int64_t maxLag)
+{
+    const auto n = static_cast<std::int64_t>(std::min(a.size(), b.size()));
+    std::int64_t best = 0;
+    double bestSum = -1e300;
+    for (std::int64_t lag = -maxLag; lag <= maxLag; ++lag) {
+        double sum = 0;
+        for (std::int64_t i = std::max<std::int64_t>(0, -lag); i < n && i + lag < n; ++i)
+            sum += static_cast<double>(a[static_cast<std::size_t>(i)]) * b[static_cast<std::size_t>(i + lag)];
+        if (sum > bestSum) {
+            bestSum = sum;
+            best = lag;
+        }
+    }
+    return best;
+}
+
+std::filesystem::path writeRaw(const std::filesystem::path& path, std::int64_t frames,
+                               const std::function<double(std::int64_t)>& sample)
+{
+    std::ofstream out(path, std::ios::binary);
+    for (std::int64_t i = 0; i < frames; ++i) {
+        const auto s = static_cast<std::int16_t>(std::lround(std::clamp(sample(i), -1.0, 1.0) * 32767));
+        out.write(reinterpret_cast<const char*>(&s), 2).write(reinterpret_cast<const char*>(&s), 2);
+    }
+    return path;
 }
 
 } // namespace recd::test

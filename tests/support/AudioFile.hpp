@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,7 +69,17 @@ struct CounterCheck {
     std::int64_t counted(std::int64_t frames) const { return frames - serverSilence; }
 };
 CounterCheck checkCounter(const AudioFile& a);
-// The index frame `frame` of such a recording holds (0 for silence).
-std::int64_t counterIndexAt(const AudioFile& a, std::int64_t frame);
+// The index frame `frame` of such a recording holds (0 for silence), in the
+// channel pair that begins at `channel`.
+std::int64_t counterIndexAt(const AudioFile& a, std::int64_t frame, int channel = 0);
+
+// The lag, in frames within ±maxLag, at which `b` best matches `a` (their
+// cross-correlation is largest): b[n + lag] ~ a[n]. 0: aligned.
+std::int64_t bestLag(const std::vector<float>& a, const std::vector<float>& b, std::int64_t maxLag);
+
+// Writes raw s16le stereo at 48 kHz (what the rig's pacat plays): `frames`
+// frames, both channels sample(i), -1..1.
+std::filesystem::path writeRaw(const std::filesystem::path& path, std::int64_t frames,
+                               const std::function<double(std::int64_t)>& sample);
 
 } // namespace recd::test

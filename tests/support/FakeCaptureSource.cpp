@@ -9,8 +9,10 @@
 
 namespace recd::test {
 
-FakeCaptureSource::FakeCaptureSource(const CaptureFormat& format, unsigned bufferFrames, std::size_t ringFrames)
-    : format_(format), bufferFrames_(bufferFrames), ring_(ringFrames * format.frameBytes())
+FakeCaptureSource::FakeCaptureSource(const CaptureFormat& format, unsigned bufferFrames, std::size_t ringFrames,
+                                     std::uint64_t firstIndex)
+    : format_(format), bufferFrames_(bufferFrames), ring_(ringFrames * format.frameBytes()), firstIndex_(firstIndex),
+      buffer_(static_cast<std::size_t>(bufferFrames) * format.channels)
 {
     if (format.sampleFormat != SampleFormat::S16 || format.channels < 2)
         throw std::invalid_argument("the counter signal needs 16-bit samples and two channels");
@@ -21,38 +23,49 @@ void FakeCaptureSource::deliverSilence(std::uint64_t frames) { deliver(frames, t
 
 void FakeCaptureSource::deliver(std::uint64_t frames, bool silent)
 {
-    std::vector<std::int16_t> buffer(static_cast<std::size_t>(bufferFrames_) * format_.channels);
-    while (frames > 0 && !stopped_.load()) {
+    while (frames > 0) {
         const auto n = static_cast<unsigned>(std::min<std::uint64_t>(frames, bufferFrames_));
-        const std::uint64_t first = delivered();
-        std::fill(buffer.begin(), buffer.end(), 0);
-        if (!silent) {
-            for (unsigned f = 0; f < n; ++f) {
-                const std::uint64_t index = first + f;
-                buffer[f * format_.channels] = static_cast<std::int16_t>(index & 0xFFFF);
-                buffer[f * format_.channels + 1] = static_cast<std::int16_t>((index >> 16) & 0xFFFF);
-            }
-        }
-        const std::size_t bytes = n * format_.frameBytes();
-        const std::uint64_t pushed = ring_.write(reinterpret_cast<const std::byte*>(buffer.data()), bytes) /
-                                     format_.frameBytes();
-        {
-            std::lock_guard lock(mutex_);
-            if (pushed < n) {
-                ++drops_.overruns;
-                drops_.overrunFrames += n - pushed;
-            }
-            const std::int64_t last = deliveries_.empty() ? 0 : deliveries_.back().first;
-            const std::uint64_t count = deliveries_.empty() ? 0 : deliveries_.back().second;
-            deliveries_.emplace_back(std::max(monotonicNs(), last + 1), count + pushed);
-            delivered_ += n;
-        }
-        sincePost_ += pushed;
-        if (const std::uint64_t every = wakeEvery_.load(); every > 0 && sincePost_ >= every) {
-            sincePost_ = 0;
-            wake_.post();
-        }
+        deliverBuffer(n, silent, monotonicNs());
         frames -= n;
+    }
+}
+
+void FakeCaptureSource::deliverBufferAt(unsigned frames, std::int64_t atNs)
+{
+    deliverBuffer(std::min(frames, bufferFrames_), false, atNs);
+}
+
+void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs)
+{
+    if (stopped_.load())
+        return;
+    const std::uint64_t first = firstIndex_ + delivered();
+    std::fill(buffer_.begin(), buffer_.end(), 0);
+    if (!silent) {
+        for (unsigned f = 0; f < n; ++f) {
+            const std::uint64_t index = first + f;
+            buffer_[f * format_.channels] = static_cast<std::int16_t>(index & 0xFFFF);
+            buffer_[f * format_.channels + 1] = static_cast<std::int16_t>((index >> 16) & 0xFFFF);
+        }
+    }
+    const std::size_t bytes = n * format_.frameBytes();
+    const std::uint64_t pushed =
+        ring_.write(reinterpret_cast<const std::byte*>(buffer_.data()), bytes) / format_.frameBytes();
+    {
+        std::lock_guard lock(mutex_);
+        if (pushed < n) {
+            ++drops_.overruns;
+            drops_.overrunFrames += n - pushed;
+        }
+        const std::int64_t last = deliveries_.empty() ? 0 : deliveries_.back().first;
+        const std::uint64_t count = deliveries_.empty() ? 0 : deliveries_.back().second;
+        deliveries_.emplace_back(std::max(atNs, last + 1), count + pushed);
+        delivered_ += n;
+    }
+    sincePost_ += pushed;
+    if (const std::uint64_t every = wakeEvery_.load(); every > 0 && sincePost_ >= every) {
+        sincePost_ = 0;
+        wake_.post();
     }
 }
 
@@ -87,16 +100,20 @@ std::uint64_t FakeCaptureSource::positionAt(std::int64_t ns) const noexcept
 std::int64_t FakeCaptureSource::timeOf(std::uint64_t position) const noexcept
 {
     std::lock_guard lock(mutex_);
-    // When the delivery that brought the frame was made; a frame not delivered
-    // yet comes at the nominal rate after the last.
-    const auto brought = std::upper_bound(deliveries_.begin(), deliveries_.end(), position,
-                                          [](std::uint64_t p, const auto& d) { return p < d.second; });
-    if (brought != deliveries_.end())
-        return brought->first;
     if (deliveries_.empty())
         return monotonicNs();
-    const auto& [lastNs, count] = deliveries_.back();
-    return lastNs + static_cast<std::int64_t>((position - count) * 1'000'000'000 / format_.rate);
+    // The instant after which the frame was the next to come: the last
+    // delivery that ended at or before it, so that positionAt(timeOf(p)) is p
+    // where p is where a delivery ended. A frame not delivered yet comes at the
+    // nominal rate after the last.
+    const auto after = std::upper_bound(deliveries_.begin(), deliveries_.end(), position,
+                                        [](std::uint64_t p, const auto& d) { return p < d.second; });
+    if (after == deliveries_.begin())
+        return deliveries_.front().first;
+    const auto& [ns, count] = *std::prev(after);
+    if (after != deliveries_.end())
+        return ns;
+    return ns + static_cast<std::int64_t>((position - count) * 1'000'000'000 / format_.rate);
 }
 
 DropCounts FakeCaptureSource::drops() const noexcept
@@ -105,38 +122,60 @@ DropCounts FakeCaptureSource::drops() const noexcept
     return drops_;
 }
 
-DeviceInfo FakeCaptureOpener::device()
+DeviceInfo FakeCaptureOpener::device(int which)
 {
     DeviceInfo d;
-    d.id = "fake:counter";
-    d.name = "the counter signal (a test's own source)";
+    d.id = which == 1 ? "fake:counter" : "fake:counter-2";
+    d.name = which == 1 ? "the counter signal (a test's own source)" : "a second counter (a test's own source)";
     d.inputChannels = 2;
     d.sampleRates = {48000};
     d.preferredRate = 48000;
-    d.isDefault = true;
+    d.isDefault = which == 1;
     return d;
 }
 
 std::unique_ptr<CaptureSource> FakeCaptureOpener::open(const DeviceInfo& device, const CaptureFormat& format,
                                                        unsigned bufferFrames, std::size_t ringFrames, std::stop_token)
 {
-    if (unplugged_.load() || device.id != FakeCaptureOpener::device().id)
-        throw DeviceLost("the fake input is unplugged, or '" + device.id + "' is not it");
-    auto source = std::make_unique<FakeCaptureSource>(format, bufferFrames, ringFrames);
-    if (firstBufferSilent_.load())
+    const bool second = device.id == FakeCaptureOpener::device(2).id;
+    if (unplugged_.load() || (device.id != FakeCaptureOpener::device(1).id && !second))
+        throw DeviceLost("the fake input is unplugged, or '" + device.id + "' is not one");
+    auto source = std::make_unique<FakeCaptureSource>(format, bufferFrames, ringFrames, second ? secondCounter : 0);
+    if (firstBufferSilent_.load()) {
         source->deliverSilence(bufferFrames);
-    else
-        source->deliverCounter(bufferFrames);
+    } else {
+        // Inputs on one clock: the first buffers of the sources one take opens
+        // (within 200 ms of each other; a reconnect comes later) at one instant.
+        std::lock_guard lock(mutex_);
+        if (!firstBufferNs_ || monotonicNs() - *firstBufferNs_ > 200'000'000)
+            firstBufferNs_ = monotonicNs();
+        source->deliverBufferAt(bufferFrames, *firstBufferNs_);
+    }
     last_.store(source.get());
     opened_.fetch_add(1);
+    std::lock_guard lock(mutex_);
+    sources_.push_back(source.get());
     return source;
+}
+
+void FakeCaptureOpener::deliverCounterToAll(std::uint64_t frames)
+{
+    std::lock_guard lock(mutex_);
+    const unsigned buffer = sources_.empty() ? 0 : sources_.front()->bufferFrames();
+    while (frames > 0 && buffer > 0) {
+        const auto n = static_cast<unsigned>(std::min<std::uint64_t>(frames, buffer));
+        const std::int64_t at = monotonicNs();
+        for (auto* source : sources_)
+            source->deliverBufferAt(n, at);
+        frames -= n;
+    }
 }
 
 std::vector<DeviceInfo> FakeCaptureOpener::devices()
 {
     if (unplugged_.load())
         return {};
-    return {device()};
+    return {device(1), device(2)};
 }
 
 FakeCaptureSource& FakeCaptureOpener::source()

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -29,7 +30,9 @@ namespace recd::test {
 // being captured now is the next one to be delivered.
 class FakeCaptureSource final : public CaptureSource {
 public:
-    FakeCaptureSource(const CaptureFormat& format, unsigned bufferFrames, std::size_t ringFrames);
+    // firstIndex: the counter value of frame 0, to tell two sources apart.
+    FakeCaptureSource(const CaptureFormat& format, unsigned bufferFrames, std::size_t ringFrames,
+                      std::uint64_t firstIndex = 0);
 
     // The next `frames` frames of the counter signal, or zeros (the counter
     // goes on counting under the silence), as fast as the ring takes them.
@@ -37,6 +40,9 @@ public:
     // callback does. From one thread at a time.
     void deliverCounter(std::uint64_t frames);
     void deliverSilence(std::uint64_t frames);
+    // One buffer of up to bufferFrames of the counter, delivered at `atNs`
+    // (not before the last delivery): several sources on one clock.
+    void deliverBufferAt(unsigned frames, std::int64_t atNs);
     // The source dies, as a device that went away: failed() from now on.
     void fail() noexcept { failed_.store(true); }
     // Frames delivered so far, into the ring or dropped: the next counter index.
@@ -48,7 +54,7 @@ public:
     unsigned bufferFrames() const noexcept override { return bufferFrames_; }
     void wakeReaderEvery(std::uint64_t everyFrames) noexcept override { wakeEvery_.store(everyFrames); }
     void wakeReader() const noexcept override { wake_.post(); }
-    void waitForAudio(std::chrono::nanoseconds timeout) const noexcept override { wake_.wait(timeout); }
+    void waitForAudio(std::chrono::nanoseconds timeout) noexcept override { wake_.wait(timeout); }
     void setDelivery(Delivery) noexcept override {}
     unsigned deliveryFrames() const noexcept override { return bufferFrames_; }
     CaptureProgress progress() const noexcept override;
@@ -61,6 +67,7 @@ public:
 
 private:
     void deliver(std::uint64_t frames, bool silent);
+    void deliverBuffer(unsigned frames, bool silent, std::int64_t atNs);
 
     CaptureFormat format_;
     unsigned bufferFrames_;
@@ -76,14 +83,20 @@ private:
     std::vector<std::pair<std::int64_t, std::uint64_t>> deliveries_;
     std::uint64_t delivered_ = 0;
     DropCounts drops_;
+    const std::uint64_t firstIndex_;
+    std::vector<std::int16_t> buffer_;
 };
 
-// Opens FakeCaptureSources for the one input it lists, device(): each
-// delivers its first buffer (of the counter, or silence) before open()
-// returns, as a device's must.
+// Opens FakeCaptureSources for the inputs it lists, device(1) and device(2),
+// whose counters begin at 0 and at secondCounter: each delivers its first
+// buffer (of the counter, or silence) before open() returns, as a device's must.
+// The sources one take opens share one clock: their first buffers of the
+// counter are stamped with one instant, and deliverCounterToAll keeps them
+// together after that.
 class FakeCaptureOpener final : public CaptureOpener {
 public:
-    static DeviceInfo device();
+    static constexpr std::uint64_t secondCounter = 1'000'000;
+    static DeviceInfo device(int which = 1);
 
     std::unique_ptr<CaptureSource> open(const DeviceInfo& device, const CaptureFormat& format, unsigned bufferFrames,
                                         std::size_t ringFrames, std::stop_token abandon = {}) override;
@@ -96,8 +109,14 @@ public:
     // many have been opened.
     FakeCaptureSource& source();
     int opened() const { return opened_.load(); }
+    // The next `frames` of the counter to every source opened so far, buffer by
+    // buffer, each buffer at one instant for all: inputs on one clock.
+    void deliverCounterToAll(std::uint64_t frames);
 
 private:
+    std::mutex mutex_;
+    std::vector<FakeCaptureSource*> sources_;
+    std::optional<std::int64_t> firstBufferNs_;
     std::atomic<FakeCaptureSource*> last_{nullptr};
     std::atomic<int> opened_{0};
     std::atomic<bool> unplugged_{false};

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -83,7 +84,7 @@ protected:
     CapturePlan plan(const std::string& name, RecordingRequest r = {})
     {
         r.path = dir / name;
-        return planCapture(r, {FakeCaptureOpener::device()});
+        return planCapture(r, opener.devices());
     }
 
     std::unique_ptr<CaptureSession> start(const CapturePlan& p)
@@ -404,4 +405,63 @@ TEST_F(SessionOnFakeSource, ALostInputEndsTheTakeKeepingEveryFrameItDelivered)
     const auto c = checkCounter(readAudioFile(stopped.path));
     EXPECT_EQ(c.lastIndex, static_cast<std::int64_t>(buffer + 24'000 - 1));
     EXPECT_TRUE(c.jumps.empty());
+}
+
+// Two inputs on one clock, side by side: every frame of the file holds each
+// input's frame captured at the same instant (the second counter runs
+// secondCounter ahead of the first), through a pause and a split.
+TEST_F(SessionOnFakeSource, TwoInputsLandSideBySideInTheOrderGivenAlignedToTheFrame)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    r.splitEvery = 0.5;
+    std::vector<std::filesystem::path> parts;
+    hooks.onNewFile = [&](const std::filesystem::path& p) { parts.push_back(p); };
+    auto session = start(plan("meeting.wav", r));
+    EXPECT_EQ(session->plan().channels, 4u);
+    opener.deliverCounterToAll(30'000);
+    session->pause();
+    opener.deliverCounterToAll(6'000);
+    session->resume();
+    opener.deliverCounterToAll(30'000);
+    const StopResult stopped = session->stop();
+    ASSERT_EQ(parts.size(), 3u);
+    const auto a = readParts(parts);
+    ASSERT_EQ(a.channels, 4);
+    EXPECT_EQ(a.frames, 60'000);
+    EXPECT_EQ(stopped.frames, 60'000u);
+    const auto c = checkCounter(a);
+    ASSERT_EQ(c.jumps.size(), 1u) << "the pause, on both inputs";
+    EXPECT_EQ(c.jumps[0].first, 30'000);
+    for (std::int64_t f = 0; f < a.frames; ++f)
+        ASSERT_EQ(counterIndexAt(a, f, 2), counterIndexAt(a, f, 0) + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter))
+            << "frame " << f << ": the second input's frame of the same instant";
+}
+
+// mix sums the inputs, each at 1/n: two inputs are averaged, so the sum of
+// two full-scale inputs is full scale and never clips.
+TEST_F(SessionOnFakeSource, MixAveragesTheInputs)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    r.layout = "mix";
+    auto session = start(plan("mix.wav", r));
+    EXPECT_EQ(session->plan().channels, 2u);
+    opener.deliverCounterToAll(70'000);
+    const StopResult stopped = session->stop();
+    const auto a = readAudioFile(stopped.path);
+    ASSERT_EQ(a.channels, 2);
+    ASSERT_EQ(a.frames, 70'000);
+    const auto sample = [](std::uint64_t index, int channel) {
+        return static_cast<std::int16_t>(channel == 0 ? index & 0xFFFF : (index >> 16) & 0xFFFF);
+    };
+    for (std::int64_t f = 0; f < a.frames; f += 97) {
+        const std::uint64_t first = buffer + static_cast<std::uint64_t>(f);
+        for (int ch = 0; ch < 2; ++ch) {
+            const int expected =
+                (sample(first, ch) + sample(first + FakeCaptureOpener::secondCounter, ch)) / 2;
+            ASSERT_EQ(std::lround(a.samples[static_cast<std::size_t>(f * 2 + ch)] * 32768.0f), expected)
+                << "frame " << f << ", channel " << ch;
+        }
+    }
 }

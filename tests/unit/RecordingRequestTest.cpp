@@ -26,15 +26,33 @@ std::vector<DeviceInfo> oneMic()
     return {d};
 }
 
+// The microphone, and the monitor of what the computer plays.
+std::vector<DeviceInfo> micAndMonitor()
+{
+    auto devices = oneMic();
+    DeviceInfo m = devices.front();
+    m.id = "pulse:monitor-of-speakers";
+    m.name = "Monitor of Speakers";
+    m.isDefault = false;
+    devices.push_back(m);
+    return devices;
+}
+
+
 template <class E>
-std::string messageOf(const RecordingRequest& r)
+std::string messageOf(const RecordingRequest& r, const std::vector<DeviceInfo>& devices = oneMic())
 {
     try {
-        planCapture(r, oneMic());
+        planCapture(r, devices);
     } catch (const E& e) {
         return e.what();
     }
     return "(no error of the expected type)";
+}
+
+std::string refusal(const RecordingRequest& r)
+{
+    return messageOf<Error>(r, micAndMonitor());
 }
 } // namespace
 
@@ -196,4 +214,50 @@ TEST_F(RecordingRequestTest, CheckingLeavesNothingOnDisk)
     EXPECT_ANY_THROW(planCapture(r, oneMic()));
     EXPECT_NO_THROW(planCapture(request("b.wav"), oneMic()));
     EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST_F(RecordingRequestTest, SeveralInputsGoSideBySideOrMixedAndTheFileMustHoldThem)
+{
+    auto r = request("meeting.wav");
+    r.inputs = {"mic", "Monitor of Speakers"};
+    r.channels = 1;
+    auto plan = planCapture(r, micAndMonitor());
+    EXPECT_EQ(plan.device.id, "pulse:mic");
+    ASSERT_EQ(plan.moreInputs.size(), 1u);
+    EXPECT_EQ(plan.moreInputs[0].id, "pulse:monitor-of-speakers");
+    EXPECT_EQ(plan.inputChannels, 1u);
+    EXPECT_EQ(plan.channels, 2u) << "left the microphone, right the other side";
+    r.layout = "mix";
+    plan = planCapture(r, micAndMonitor());
+    EXPECT_EQ(plan.channels, 1u);
+
+    // The container's channel limit is checked before anything starts.
+    auto mp3 = request("meeting.mp3");
+    mp3.inputs = {"mic", "monitor"};
+    EXPECT_EQ(refusal(mp3), "MP3 holds at most 2 channels, not 4");
+    EXPECT_FALSE(std::filesystem::exists(dir / "meeting.mp3"));
+}
+
+TEST_F(RecordingRequestTest, SeveralInputsRefuseWhatTheyCannotDoSayingWhy)
+{
+    auto r = request("meeting.wav");
+    r.inputs = {"mic", "monitor"};
+    r.device = "mic";
+    EXPECT_NE(refusal(r).find("give either device ('mic') or inputs (mic, monitor), not both"), std::string::npos)
+        << refusal(r);
+    r.device.clear();
+    r.layout = "stereo";
+    EXPECT_NE(refusal(r).find("layout 'stereo' is not known; use channels"), std::string::npos) << refusal(r);
+    r.layout.clear();
+    r.preRoll = 1.0;
+    EXPECT_NE(refusal(r).find("a take of several inputs has none"), std::string::npos) << refusal(r);
+    r.preRoll.reset();
+    r.reconnect = 5.0;
+    EXPECT_NE(refusal(r).find("cannot reconnect yet"), std::string::npos) << refusal(r);
+    r.reconnect.reset();
+    r.inputs = {"mic", "nothing-like-it"};
+    EXPECT_NE(refusal(r).find("no input device matches 'nothing-like-it'"), std::string::npos) << refusal(r);
+    auto one = request("one.wav");
+    one.layout = "mix";
+    EXPECT_NE(refusal(one).find("layout mix sums several inputs"), std::string::npos) << refusal(one);
 }

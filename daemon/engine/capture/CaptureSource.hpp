@@ -71,7 +71,7 @@ public:
     // posts it at once (a control request); waitForAudio() is the reader's wait.
     virtual void wakeReaderEvery(std::uint64_t everyFrames) noexcept = 0;
     virtual void wakeReader() const noexcept = 0;
-    virtual void waitForAudio(std::chrono::nanoseconds timeout) const noexcept = 0;
+    virtual void waitForAudio(std::chrono::nanoseconds timeout) noexcept = 0;
 
     // How soon the source hands audio over: Prompt, a delivery per buffer,
     // while someone waits on the frames up to a moment (a pause, resume or

@@ -185,7 +185,7 @@ unsigned CaptureStream::deliveryFrames() const noexcept
     return core_->pulse ? core_->pulse->grantedFragment() : core_->bufferFrames;
 }
 void CaptureStream::wakeReader() const noexcept { core_->readerWake.post(); }
-void CaptureStream::waitForAudio(std::chrono::nanoseconds timeout) const noexcept { core_->readerWake.wait(timeout); }
+void CaptureStream::waitForAudio(std::chrono::nanoseconds timeout) noexcept { core_->readerWake.wait(timeout); }
 RingBuffer& CaptureStream::ring() noexcept { return core_->ring; }
 unsigned CaptureStream::bufferFrames() const noexcept { return core_->bufferFrames; }
 const CaptureFormat& CaptureStream::format() const noexcept { return core_->format; }

@@ -42,7 +42,7 @@ public:
 
     void wakeReaderEvery(std::uint64_t everyFrames) noexcept override;
     void wakeReader() const noexcept override;
-    void waitForAudio(std::chrono::nanoseconds timeout) const noexcept override;
+    void waitForAudio(std::chrono::nanoseconds timeout) noexcept override;
 
     // Only recd's own PulseAudio input on PipeWire changes a running stream's
     // pace (PulseConnection::isPipeWire); RtAudio's keeps its buffer. Called by

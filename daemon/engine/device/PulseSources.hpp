@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace recd {
 
@@ -16,5 +17,14 @@ struct PulseSource {
 // cannot be asked or has no such source. Waits for the answer on the kept
 // connection (PulseConnection.hpp): off the audio path only.
 std::optional<PulseSource> findPulseSource(const std::string& description);
+
+// The names a device list may give the server's default input, or the
+// monitor of its default output (what the user hears), asked afresh: the
+// source's description, which RtAudio names a source by on PulseAudio, and
+// for a monitor the description of the sink it monitors, which RtAudio names
+// it by on pipewire-pulse. Empty when the server cannot be asked or has no
+// such default.
+enum class DefaultSource { Input, OutputMonitor };
+std::vector<std::string> defaultSourceNames(DefaultSource which);
 
 } // namespace recd

@@ -6,6 +6,7 @@
 #include "daemon/engine/Log.hpp"
 #include "common/MonotonicClock.hpp"
 #include "daemon/engine/capture/DeviceOpener.hpp"
+#include "daemon/engine/capture/MergedSource.hpp"
 #include "daemon/engine/capture/StreamCloser.hpp"
 #include "daemon/engine/ThreadName.hpp"
 
@@ -36,7 +37,7 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
         // frames); leaving it out lines the file up with the moment start
         // returns, and nothing said after "started" is lost. (A pre-roll keeps
         // what came before the request, on purpose.)
-        stream_ = openStream(plan.device, abandon);
+        stream_ = openInputs(abandon);
         startNs_ = monotonicNs();
         startFrame_ = stream_->positionAt(startNs_);
         ringTail_ = 0;
@@ -98,11 +99,26 @@ void CaptureSession::releaseStreams()
     }
 }
 
+std::size_t CaptureSession::ringFrames() const
+{
+    const auto frames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
+    return std::max<std::size_t>(frames, 4 * settings_.framesPerBuffer());
+}
+
 std::unique_ptr<CaptureSource> CaptureSession::openStream(const DeviceInfo& device, std::stop_token abandon) const
 {
-    const auto ringFrames = static_cast<std::size_t>(std::ceil(settings_.ringSeconds * plan_.rate));
-    return opener_->open(device, captureFormat(plan_), settings_.framesPerBuffer(),
-                         std::max<std::size_t>(ringFrames, 4 * settings_.framesPerBuffer()), abandon);
+    return opener_->open(device, captureFormat(plan_), settings_.framesPerBuffer(), ringFrames(), abandon);
+}
+
+std::unique_ptr<CaptureSource> CaptureSession::openInputs(std::stop_token abandon) const
+{
+    if (plan_.moreInputs.empty())
+        return openStream(plan_.device, abandon);
+    std::vector<std::unique_ptr<CaptureSource>> inputs;
+    inputs.push_back(openStream(plan_.device, abandon));
+    for (const auto& device : plan_.moreInputs)
+        inputs.push_back(openStream(device, abandon));
+    return std::make_unique<MergedSource>(std::move(inputs), plan_.layout, ringFrames());
 }
 
 void CaptureSession::request(Timeline::Action action, std::optional<std::int64_t> atNs)

@@ -25,7 +25,11 @@
 
 namespace recd {
 
-inline CaptureFormat captureFormat(const CapturePlan& plan) { return {plan.rate, plan.channels, plan.sampleFormat}; }
+// The format each input of a plan is opened in.
+inline CaptureFormat captureFormat(const CapturePlan& plan)
+{
+    return {plan.rate, plan.inputChannels, plan.sampleFormat};
+}
 
 // One recording, from the first buffer to the finalized file.
 //
@@ -105,6 +109,9 @@ private:
     // Opens the device in the plan's format and waits for its first buffer;
     // throws DeviceLost.
     std::unique_ptr<CaptureSource> openStream(const DeviceInfo& device, std::stop_token abandon = {}) const;
+    // Opens the plan's input, or its inputs merged into one source (MergedSource).
+    std::unique_ptr<CaptureSource> openInputs(std::stop_token abandon = {}) const;
+    std::size_t ringFrames() const;
     // Drops over every stream of the take (also those lost before a
     // reconnect). Caller holds streamMutex_.
     DropCounts dropCounts() const;

@@ -83,6 +83,49 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
     return plan;
 }
 
+namespace {
+
+// The inputs a request names: `device`, or each of `inputs` in order.
+std::vector<DeviceInfo> selectInputs(const RecordingRequest& request, const std::vector<DeviceInfo>& devices)
+{
+    if (request.inputs.empty())
+        return {selectDevice(devices, request.device)};
+    if (!request.device.empty())
+        throw InvalidArgument(fmt::format("give either device ('{}') or inputs ({}), not both; inputs lists every "
+                                          "input of the take, the first included",
+                                          request.device, fmt::join(request.inputs, ", ")));
+    if (request.reconnect)
+        throw InvalidArgument("reconnect follows one input; a take of several inputs cannot reconnect yet: leave "
+                              "reconnect out, or record one input");
+    if (request.preRoll && *request.preRoll > 0)
+        throw InvalidArgument("pre_roll keeps one input open between takes; a take of several inputs has none: "
+                              "leave pre_roll out (or 0), or record one input");
+    std::vector<DeviceInfo> inputs;
+    for (const auto& query : request.inputs) {
+        if (query.empty())
+            throw InvalidArgument("an entry of inputs is empty; give a device id, exact name, unique substring, "
+                                  "@input or @output");
+        inputs.push_back(selectDevice(devices, query));
+    }
+    return inputs;
+}
+
+MergedSource::Layout parseLayout(const std::string& layout, std::size_t inputs)
+{
+    if (layout.empty() || layout == "channels")
+        return MergedSource::Layout::Channels;
+    if (layout == "mix") {
+        if (inputs < 2)
+            throw InvalidArgument("layout mix sums several inputs; give two or more in inputs");
+        return MergedSource::Layout::Mix;
+    }
+    throw InvalidArgument(fmt::format("layout '{}' is not known; use channels (each input's channels side by "
+                                      "side, in the order given) or mix (the inputs summed)",
+                                      layout));
+}
+
+} // namespace
+
 Destination destinationFor(const RecordingRequest& request)
 {
     if (request.streamFd)
@@ -104,18 +147,29 @@ CapturePlan planFormat(const RecordingRequest& request, const Destination& desti
     plan.reconnectSeconds = request.reconnect.value_or(0);
     plan.overwrite = request.overwrite;
 
-    const DeviceInfo& device = selectDevice(devices, request.device);
-    plan.device = device;
-    plan.channels = request.channels.value_or(std::min(2u, device.inputChannels));
-    plan.rate = request.rate.value_or(device.preferredRate ? device.preferredRate : 48000);
-    if (plan.channels > device.inputChannels)
-        throw UnsupportedFormat(fmt::format("'{}' has {} input channel{}; {} were asked for", device.name,
-                                            device.inputChannels, device.inputChannels == 1 ? "" : "s",
-                                            plan.channels));
-    if (!device.sampleRates.empty() &&
-        std::find(device.sampleRates.begin(), device.sampleRates.end(), plan.rate) == device.sampleRates.end())
-        throw UnsupportedFormat(fmt::format("'{}' cannot record at {} Hz; it supports {} Hz", device.name, plan.rate,
-                                            fmt::join(device.sampleRates, ", ")));
+    const std::vector<DeviceInfo> inputs = selectInputs(request, devices);
+    plan.device = inputs.front();
+    plan.moreInputs.assign(inputs.begin() + 1, inputs.end());
+    plan.layout = parseLayout(request.layout, inputs.size());
+    unsigned fewest = inputs.front().inputChannels;
+    for (const auto& input : inputs)
+        fewest = std::min(fewest, input.inputChannels);
+    plan.inputChannels = request.channels.value_or(std::min(2u, fewest));
+    plan.rate = request.rate.value_or(plan.device.preferredRate ? plan.device.preferredRate : 48000);
+    for (const auto& device : inputs) {
+        if (plan.inputChannels > device.inputChannels)
+            throw UnsupportedFormat(fmt::format("'{}' has {} input channel{}; {} were asked for", device.name,
+                                                device.inputChannels, device.inputChannels == 1 ? "" : "s",
+                                                plan.inputChannels));
+        if (!device.sampleRates.empty() &&
+            std::find(device.sampleRates.begin(), device.sampleRates.end(), plan.rate) == device.sampleRates.end())
+            throw UnsupportedFormat(fmt::format("'{}' cannot record at {} Hz; it supports {} Hz", device.name,
+                                                plan.rate, fmt::join(device.sampleRates, ", ")));
+    }
+    plan.channels = plan.layout == MergedSource::Layout::Channels
+                        ? plan.inputChannels * static_cast<unsigned>(inputs.size())
+                        : plan.inputChannels;
+    // The file's channels against the container's limit, before anything starts.
     plan.sampleFormat = checkFileFormat(destination.container(), request.sampleFormat, plan.rate, plan.channels);
     if (request.splitEvery)
         plan.splitFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.splitEvery * plan.rate)));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "daemon/engine/capture/MergedSource.hpp"
 #include "daemon/engine/file/Container.hpp"
 #include "daemon/engine/file/Destination.hpp"
 #include "daemon/engine/file/FileNames.hpp"
@@ -25,9 +26,14 @@ struct RecordingRequest : StartOptions {
 // A request checked against the devices and resolved to concrete values.
 struct CapturePlan {
     Destination destination;
-    DeviceInfo device;
+    DeviceInfo device; // the input, or the first of several
+    // Several inputs (option inputs): the ones after `device`, in the order
+    // given, and how their channels go into the file.
+    std::vector<DeviceInfo> moreInputs;
+    MergedSource::Layout layout = MergedSource::Layout::Channels;
     unsigned rate = 0;
-    unsigned channels = 0;
+    unsigned channels = 0;      // the file's
+    unsigned inputChannels = 0; // each input's: channels, or with the channels layout channels / inputs
     SampleFormat sampleFormat = SampleFormat::S16;
     std::optional<std::uint64_t> maxFrames;
     double reconnectSeconds = 0; // 0: a lost device ends the recording

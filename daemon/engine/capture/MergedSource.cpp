@@ -1,0 +1,216 @@
+#include "daemon/engine/capture/MergedSource.hpp"
+
+#include "common/MonotonicClock.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace recd {
+
+namespace {
+
+// Frames merged at a time: the scratch buffers are this large, allocated once.
+constexpr std::size_t chunkFrames = 4096;
+// How long the merging waits for every input's clock to settle before it
+// places the inputs by the clocks as they are (an input that delivers slowly).
+constexpr std::int64_t alignWithinNs = 1'000'000'000;
+
+template <typename Sample, typename Wide>
+void mixInto(std::byte* out, const std::vector<std::vector<std::byte>>& in, std::size_t samples)
+{
+    auto* o = reinterpret_cast<Sample*>(out);
+    const auto n = static_cast<Wide>(in.size());
+    for (std::size_t s = 0; s < samples; ++s) {
+        Wide sum = 0;
+        for (const auto& input : in)
+            sum += static_cast<Wide>(reinterpret_cast<const Sample*>(input.data())[s]);
+        o[s] = static_cast<Sample>(sum / n);
+    }
+}
+
+} // namespace
+
+MergedSource::MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, Layout layout,
+                           std::size_t ringFrames)
+    : inputs_(std::move(inputs)), layout_(layout),
+      inputFormat_(inputs_.empty() ? CaptureFormat{} : inputs_[0]->format()), format_(inputFormat_),
+      ring_(ringFrames * inputFormat_.frameBytes() * (layout == Layout::Channels ? inputs_.size() : 1)),
+      beganNs_(monotonicNs())
+{
+    if (inputs_.empty())
+        throw std::invalid_argument("a merged source needs inputs");
+    for (const auto& input : inputs_)
+        if (!(input->format() == inputFormat_))
+            throw std::invalid_argument("the inputs of a merged source must share one format");
+    if (layout_ == Layout::Channels)
+        format_.channels = inputFormat_.channels * static_cast<unsigned>(inputs_.size());
+    scratch_.assign(inputs_.size(), std::vector<std::byte>(chunkFrames * inputFormat_.frameBytes()));
+    merged_.resize(chunkFrames * format_.frameBytes());
+}
+
+std::vector<std::uint64_t> MergedSource::alignment() const
+{
+    return aligned_.load(std::memory_order_acquire) ? starts_ : std::vector<std::uint64_t>{};
+}
+
+// The first input's frame that is the merged frame 0: where the clocks place
+// the moment the merged source was made (an estimate until they settle).
+std::uint64_t MergedSource::firstStart() const noexcept
+{
+    return aligned_.load(std::memory_order_acquire) ? starts_[0] : inputs_[0]->positionAt(beganNs_);
+}
+
+bool MergedSource::align() noexcept
+{
+    // A clock settles over its first quarter second of buffers (see
+    // CaptureSession::settleStart); placing the inputs before that could put
+    // them a buffer apart.
+    const std::uint64_t settle =
+        std::max<std::uint64_t>(inputFormat_.rate / 4, 3ULL * inputs_[0]->bufferFrames());
+    const bool settled = std::all_of(inputs_.begin(), inputs_.end(), [&](const auto& input) {
+        return input->progress().framesPushed >= settle;
+    });
+    if (!settled && monotonicNs() - beganNs_ < alignWithinNs)
+        return false;
+    std::vector<std::uint64_t> starts;
+    starts.push_back(inputs_[0]->positionAt(beganNs_));
+    const std::int64_t at = inputs_[0]->timeOf(starts[0]);
+    for (std::size_t i = 1; i < inputs_.size(); ++i)
+        starts.push_back(inputs_[i]->positionAt(at));
+    // Nothing has been read from the inputs' rings: what lies before each
+    // start is dropped now.
+    const std::size_t frameBytes = inputFormat_.frameBytes();
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        RingBuffer& r = inputs_[i]->ring();
+        r.consume(std::min<std::size_t>(r.readable(), starts[i] * frameBytes));
+    }
+    starts_ = std::move(starts);
+    aligned_.store(true, std::memory_order_release);
+    return true;
+}
+
+void MergedSource::merge() noexcept
+{
+    if (!aligned_.load(std::memory_order_relaxed) && !align())
+        return;
+    const std::size_t inBytes = inputFormat_.frameBytes();
+    const std::size_t outBytes = format_.frameBytes();
+    for (;;) {
+        std::size_t frames = ring_.writable() / outBytes;
+        for (const auto& input : inputs_)
+            frames = std::min(frames, input->ring().readable() / inBytes);
+        frames = std::min(frames, chunkFrames);
+        if (frames == 0)
+            return;
+        for (std::size_t i = 0; i < inputs_.size(); ++i)
+            inputs_[i]->ring().read(scratch_[i].data(), frames * inBytes);
+        combine(frames);
+        ring_.write(merged_.data(), frames * outBytes);
+        framesPushed_.fetch_add(frames, std::memory_order_release);
+        lastMergeNs_.store(monotonicNs(), std::memory_order_relaxed);
+    }
+}
+
+void MergedSource::combine(std::size_t frames) noexcept
+{
+    const std::size_t inBytes = inputFormat_.frameBytes();
+    if (layout_ == Layout::Channels) {
+        std::byte* out = merged_.data();
+        for (std::size_t f = 0; f < frames; ++f)
+            for (const auto& input : scratch_) {
+                std::memcpy(out, input.data() + f * inBytes, inBytes);
+                out += inBytes;
+            }
+        return;
+    }
+    const std::size_t samples = frames * inputFormat_.channels;
+    switch (inputFormat_.sampleFormat) {
+    case SampleFormat::S16: mixInto<std::int16_t, std::int32_t>(merged_.data(), scratch_, samples); break;
+    case SampleFormat::S24:
+    case SampleFormat::S32: mixInto<std::int32_t, std::int64_t>(merged_.data(), scratch_, samples); break;
+    case SampleFormat::F32: mixInto<float, float>(merged_.data(), scratch_, samples); break;
+    }
+}
+
+void MergedSource::waitForAudio(std::chrono::nanoseconds timeout) noexcept
+{
+    // What the other inputs delivered since the last wake-up may be there
+    // already: no wait then.
+    const std::uint64_t before = framesPushed_.load(std::memory_order_relaxed);
+    merge();
+    if (framesPushed_.load(std::memory_order_relaxed) != before)
+        return;
+    inputs_[0]->waitForAudio(timeout);
+    merge();
+}
+
+void MergedSource::stop() noexcept
+{
+    for (auto& input : inputs_)
+        input->stop();
+}
+
+void MergedSource::wakeReaderEvery(std::uint64_t everyFrames) noexcept
+{
+    inputs_[0]->wakeReaderEvery(everyFrames);
+}
+
+void MergedSource::setDelivery(Delivery delivery) noexcept
+{
+    for (auto& input : inputs_)
+        input->setDelivery(delivery);
+}
+
+CaptureProgress MergedSource::progress() const noexcept
+{
+    CaptureProgress p = inputs_[0]->progress();
+    p.framesPushed = framesPushed_.load(std::memory_order_acquire);
+    // The merged source delivers only while every input does.
+    for (const auto& input : inputs_)
+        p.lastBufferNs = std::min(p.lastBufferNs, input->progress().lastBufferNs);
+    return p;
+}
+
+std::uint64_t MergedSource::positionAt(std::int64_t ns) const noexcept
+{
+    const std::uint64_t first = inputs_[0]->positionAt(ns);
+    const std::uint64_t start = firstStart();
+    return first - std::min(first, start);
+}
+
+std::int64_t MergedSource::timeOf(std::uint64_t position) const noexcept
+{
+    return inputs_[0]->timeOf(firstStart() + position);
+}
+
+DropCounts MergedSource::drops() const noexcept
+{
+    DropCounts d;
+    for (const auto& input : inputs_)
+        d += input->drops();
+    return d;
+}
+
+std::uint32_t MergedSource::gaps() const noexcept
+{
+    std::uint32_t n = 0;
+    for (const auto& input : inputs_)
+        n += input->gaps();
+    return n;
+}
+
+std::int64_t MergedSource::lastGapNs() const noexcept
+{
+    std::int64_t longest = 0;
+    for (const auto& input : inputs_)
+        longest = std::max(longest, input->lastGapNs());
+    return longest;
+}
+
+bool MergedSource::failed() const noexcept
+{
+    return std::any_of(inputs_.begin(), inputs_.end(), [](const auto& input) { return input->failed(); });
+}
+
+} // namespace recd

@@ -1,0 +1,89 @@
+#pragma once
+// Several inputs recorded as one source, so that a take of a meeting (the
+// microphone and what the computer plays) goes through the same session,
+// writer and files as a take of one input.
+//
+// Frame n of the merged source is, for every input, the frame captured at the
+// same instant: each input's clock (CaptureSource::positionAt) says which of
+// its frames was captured when the first input's frame was, once the clocks
+// have settled. The inputs' frames are then put side by side (one file
+// channel per input channel, in the order given) or summed.
+//
+// The merging runs on the reader's thread, in waitForAudio(): the inputs'
+// callbacks stay as they are (never blocking, locking or allocating), and no
+// thread of its own wakes for it. The first input's deliveries wake the
+// reader; what the others have delivered by then is merged with it, and the
+// rest on the next wake-up.
+
+#include "daemon/engine/capture/CaptureSource.hpp"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace recd {
+
+class MergedSource final : public CaptureSource {
+public:
+    // channels: each input's channels side by side; mix: every input summed into
+    // one input's channels, each divided by the number of inputs (a fixed
+    // headroom: the sum can never clip, at the price of 6 dB per doubling).
+    enum class Layout { Channels, Mix };
+
+    // The inputs, opened and delivering, all in one format. The merged source
+    // begins at the moment it is made: its frame 0 is each input's frame
+    // captured then. ringFrames: the merged ring, which the reader drains.
+    MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, Layout layout, std::size_t ringFrames);
+
+    std::size_t inputCount() const { return inputs_.size(); }
+    const CaptureSource& input(std::size_t i) const { return *inputs_[i]; }
+    // Where each input's frame 0 of the merged source lies in its own frames;
+    // empty until the clocks have settled and merging began.
+    std::vector<std::uint64_t> alignment() const;
+
+    void stop() noexcept override;
+    RingBuffer& ring() noexcept override { return ring_; }
+    const CaptureFormat& format() const noexcept override { return format_; }
+    unsigned bufferFrames() const noexcept override { return inputs_[0]->bufferFrames(); }
+    void wakeReaderEvery(std::uint64_t everyFrames) noexcept override;
+    void wakeReader() const noexcept override { inputs_[0]->wakeReader(); }
+    // Waits on the first input, then merges what every input has delivered.
+    void waitForAudio(std::chrono::nanoseconds timeout) noexcept override;
+    void setDelivery(Delivery delivery) noexcept override;
+    unsigned deliveryFrames() const noexcept override { return inputs_[0]->deliveryFrames(); }
+    CaptureProgress progress() const noexcept override;
+    std::uint64_t positionAt(std::int64_t ns) const noexcept override;
+    std::int64_t timeOf(std::uint64_t position) const noexcept override;
+    DropCounts drops() const noexcept override;
+    std::uint32_t gaps() const noexcept override;
+    std::int64_t lastGapNs() const noexcept override;
+    bool failed() const noexcept override;
+
+    // Merges what every input has delivered into the ring; the reader's thread
+    // only (waitForAudio calls it).
+    void merge() noexcept;
+
+private:
+    bool align() noexcept;
+    std::uint64_t firstStart() const noexcept;
+    void combine(std::size_t frames) noexcept;
+
+    std::vector<std::unique_ptr<CaptureSource>> inputs_;
+    Layout layout_;
+    CaptureFormat inputFormat_;
+    CaptureFormat format_;
+    RingBuffer ring_;
+    const std::int64_t beganNs_;
+
+    // Reader's thread: each input's frames of one merge, and the merged frames.
+    std::vector<std::vector<std::byte>> scratch_;
+    std::vector<std::byte> merged_;
+
+    // Set once by the reader when merging begins; read by any thread.
+    std::vector<std::uint64_t> starts_;
+    std::atomic<bool> aligned_{false};
+    std::atomic<std::uint64_t> framesPushed_{0};
+    std::atomic<std::int64_t> lastMergeNs_{0};
+};
+
+} // namespace recd

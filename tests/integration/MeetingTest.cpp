@@ -1,0 +1,218 @@
+// Several inputs in one take, on the rig's real sound server: the same source
+// twice must come out aligned to the sample, two sources each in its own
+// channel in the order given, and @output must follow the default output.
+
+#include "tests/support/AudioFile.hpp"
+#include "tests/support/DaemonFixture.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <cmath>
+#include <random>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace recd::test;
+
+namespace {
+
+constexpr int rate = 48000;
+
+// Each playing stream's sink: `pactl list short sink-inputs` gives index and sink.
+std::map<std::string, std::string> streamSinks()
+{
+    std::map<std::string, std::string> sinks;
+    std::istringstream lines(run({"pactl", "list", "short", "sink-inputs"}).out);
+    for (std::string index, sink, rest; lines >> index >> sink && std::getline(lines, rest);)
+        sinks[index] = sink;
+    return sinks;
+}
+
+// Makes `sink` the default output, as a user picking headphones would, but
+// keeps every playing stream where it was: the servers move streams that
+// follow the default, and the rig's microphone must stay the microphone.
+void setDefaultOutput(const std::string& sink)
+{
+    const auto before = streamSinks();
+    ASSERT_EQ(run({"pactl", "set-default-sink", sink}).exitCode, 0);
+    waitFor(
+        [&] {
+            for (const auto& [index, now] : streamSinks())
+                if (before.count(index) && before.at(index) != now)
+                    run({"pactl", "move-sink-input", index, before.at(index)});
+            const auto after = streamSinks();
+            return std::all_of(after.begin(), after.end(), [&](const auto& s) {
+                return !before.count(s.first) || before.at(s.first) == s.second;
+            });
+        },
+        2s);
+}
+
+// A second null sink, the other side of a call, playing `hz` at -6 dBFS; gone
+// again (and the default output back on the microphone's sink) at the end.
+class OtherSide {
+public:
+    OtherSide(const std::filesystem::path& dir, double hz)
+    {
+        const auto loaded = run({"pactl", "load-module", "module-null-sink", "sink_name=recd_other", "rate=48000",
+                                 "channels=2", "sink_properties=device.description=recd-other-side"});
+        module_ = loaded.out.substr(0, loaded.out.find('\n'));
+        const auto tone = writeRaw(dir / "other.raw", 20 * rate,
+                                   [hz](std::int64_t i) { return 0.5 * std::sin(2 * M_PI * hz * i / rate); });
+        player_ = std::make_unique<Child>(std::vector<std::string>{
+            "pacat", "--playback", "--raw", "--rate=48000", "--channels=2", "--format=s16le", "--device=recd_other",
+            rigRunsPipeWire() ? "--latency-msec=400" : "--latency-msec=100", "--client-name=recd-test-other-side",
+            tone.string()});
+    }
+    ~OtherSide()
+    {
+        player_.reset();
+        setDefaultOutput("recd_mic");
+        run({"pactl", "unload-module", module_});
+    }
+    OtherSide(const OtherSide&) = delete;
+    OtherSide& operator=(const OtherSide&) = delete;
+
+private:
+    std::string module_;
+    std::unique_ptr<Child> player_;
+};
+
+class MeetingTest : public DaemonTest {
+protected:
+    // The id recctl devices gives the input whose name holds `part`.
+    std::string deviceId(const std::string& part)
+    {
+        std::string id;
+        waitFor(
+            [&] {
+                for (const auto& d : nlohmann::json::parse(recctl({"devices", "--json"}).out, nullptr, false))
+                    if (d.is_object() && d.value("name", std::string()).find(part) != std::string::npos)
+                        id = d.value("id", std::string());
+                return !id.empty();
+            },
+            5s);
+        return id;
+    }
+
+    // Records `seconds` with these start arguments and reads the file back.
+    AudioFile take(const std::string& name, std::vector<std::string> args, std::chrono::milliseconds length)
+    {
+        const auto file = dir / name;
+        args.insert(args.begin(), {"start", file.string()});
+        const auto started = recctl(args);
+        EXPECT_EQ(started.exitCode, 0) << started.err << daemonLog();
+        std::this_thread::sleep_for(length);
+        const auto stopped = recctl({"stop"});
+        EXPECT_EQ(stopped.exitCode, 0) << stopped.err;
+        return readAudioFile(file);
+    }
+};
+
+// The tone alone in that channel, at about its level: the servers make one
+// channel of a stereo source differently (PulseAudio averages, PipeWire reads
+// it 3 dB louder), and a second tone mixed in would move the frequency.
+void expectTone(const AudioFile& a, int channel, double hz)
+{
+    const auto x = a.channel(channel);
+    EXPECT_NEAR(toneFrequency(x, a.rate), hz, 2.0) << "channel " << channel;
+    EXPECT_NEAR(peakDbfs(x), -6.02, 3.5) << "channel " << channel;
+}
+
+} // namespace
+
+// The microphone as @input and as @output (the rig's default output is the
+// microphone's own sink, so its monitor is the same source): two streams of
+// one source, which must line up to the sample. Noise played over the rig's
+// tone gives the cross-correlation one peak instead of one per tone cycle.
+TEST_F(MeetingTest, TheSameSourceAsTwoInputsIsAlignedToTheSample)
+{
+    std::mt19937 random(7);
+    std::uniform_real_distribution<double> noise(-0.4, 0.4);
+    const auto raw = writeRaw(dir / "noise.raw", 4 * rate, [&](std::int64_t) { return noise(random); });
+    Child player(playIntoMicrophone(raw, "recd-test-noise"));
+    std::this_thread::sleep_for(300ms);
+    const auto a = take("twice.wav", {"-c", "1", "-d", "@input", "-d", "@output"}, 2000ms);
+    ASSERT_EQ(a.channels, 2);
+    ASSERT_GT(a.frames, rate);
+    const auto left = a.channel(0), right = a.channel(1);
+    const std::vector<float> l(left.begin() + rate / 4, left.begin() + rate / 4 + rate);
+    const std::vector<float> r(right.begin() + rate / 4, right.begin() + rate / 4 + rate);
+    const std::int64_t lag = bestLag(l, r, rate / 50);
+    std::cout << "lag between the two streams of one source: " << lag << " frames\n";
+    EXPECT_LE(std::abs(lag), rate / 1000) << "within 1 ms";
+    const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    EXPECT_EQ(status["last_reason"], "requested");
+}
+
+// Two sources, 440 Hz (the microphone) and 660 Hz (the other side): each in its
+// own channel, in the order given; and @output follows the default output.
+TEST_F(MeetingTest, TwoSourcesLandEachInItsOwnChannelInTheOrderGiven)
+{
+    OtherSide other(dir.path(), 660);
+    const std::string mic = rigMicrophoneId(), far = deviceId("recd-other-side");
+    ASSERT_FALSE(far.empty()) << recctl({"devices"}).out;
+
+    const auto forward = take("forward.wav", {"-c", "1", "-d", mic, "-d", far}, 1500ms);
+    ASSERT_EQ(forward.channels, 2);
+    expectTone(forward, 0, 440);
+    expectTone(forward, 1, 660);
+
+    const auto backward = take("backward.flac", {"-c", "1", "-d", far, "-d", mic}, 1000ms);
+    ASSERT_EQ(backward.channels, 2);
+    expectTone(backward, 0, 660);
+    expectTone(backward, 1, 440);
+
+    // Two channels each: four in the file, the other side's pair second.
+    const auto four = take("four.wav", {"-d", mic, "-d", far}, 1000ms);
+    ASSERT_EQ(four.channels, 4);
+    expectTone(four, 1, 440);
+    expectTone(four, 3, 660);
+
+    setDefaultOutput("recd_other");
+    const auto aliased = take("aliased.wav", {"-c", "1", "-d", "@input", "-d", "@output"}, 1000ms);
+    ASSERT_EQ(aliased.channels, 2);
+    expectTone(aliased, 0, 440);
+    expectTone(aliased, 1, 660);
+}
+
+TEST_F(MeetingTest, WhatSeveralInputsCannotDoIsRefusedBeforeAnythingStarts)
+{
+    const auto mp3 = recctl({"start", (dir / "meeting.mp3").string(), "-d", "@input", "-d", "@output"});
+    EXPECT_NE(mp3.exitCode, 0);
+    EXPECT_NE(mp3.err.find("MP3 holds at most 2 channels, not 4"), std::string::npos) << mp3.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "meeting.mp3"));
+
+    const auto preRoll = recctl({"start", (dir / "p.wav").string(), "-d", "@input", "-d", "@output", "-p", "1"});
+    EXPECT_NE(preRoll.exitCode, 0);
+    EXPECT_NE(preRoll.err.find("a take of several inputs has none"), std::string::npos) << preRoll.err;
+
+    const auto unknown = recctl({"start", (dir / "u.wav").string(), "-d", "@input", "-d", "no-such-input"});
+    EXPECT_NE(unknown.exitCode, 0);
+    EXPECT_NE(unknown.err.find("no input device matches 'no-such-input'"), std::string::npos) << unknown.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "u.wav"));
+    EXPECT_EQ(nlohmann::json::parse(recctl({"status", "--json"}).out)["state"], "idle");
+}
+
+// recd on ALSA cannot ask the server for its defaults: it says so rather than
+// record something else.
+class MeetingOnAlsaTest : public DaemonTest {
+protected:
+    void SetUp() override { startDaemon("audio_api = \"alsa\"\n"); }
+};
+
+TEST_F(MeetingOnAlsaTest, AnAliasThatCannotBeResolvedIsDeviceNotFound)
+{
+    const auto r = recctl({"start", (dir / "alias.wav").string(), "-d", "@output"});
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.err.find("@output is the monitor of the sound server's default output, which audio_api alsa "
+                         "cannot ask for"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "alias.wav"));
+}
