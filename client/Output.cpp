@@ -23,6 +23,12 @@ nlohmann::json toJson(const sdbus::Variant& v)
         return v.get<std::int64_t>();
     if (type == "au")
         return v.get<std::vector<std::uint32_t>>();
+    if (type == "aa{sv}") {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& d : v.get<std::vector<Dict>>())
+            list.push_back(toJson(d));
+        return list;
+    }
     return nullptr; // a type this recctl does not know: shown as null rather than guessed
 }
 
@@ -71,7 +77,20 @@ std::string formatStatus(const Dict& s)
             out += fmt::format("pre-roll:   {:.3f} s from before start\n", num<double>(s, "pre_roll"));
         out += fmt::format("duration:   {:.3f} s ({} frames)\n", num<double>(s, "duration"),
                            num<std::uint64_t>(s, "frames"));
-        out += fmt::format("device:     {} ({})\n", str(s, "device_name"), str(s, "device"));
+        const auto inputs = s.count("inputs") && s.at("inputs").peekValueType() == "aa{sv}"
+                                ? s.at("inputs").get<std::vector<Dict>>()
+                                : std::vector<Dict>{};
+        if (inputs.size() > 1) {
+            for (std::size_t i = 0; i < inputs.size(); ++i) {
+                const Dict& in = inputs[i];
+                out += fmt::format("input {}:    {} ({}), {} ch; {} overruns, {} gaps; drift {:+.0f} ppm{}\n", i + 1,
+                                   str(in, "name"), str(in, "device"), num<std::uint32_t>(in, "channels"),
+                                   num<std::uint32_t>(in, "overruns"), num<std::uint32_t>(in, "gaps"),
+                                   num<double>(in, "drift_ppm"), num<bool>(in, "drift_corrected") ? ", corrected" : "");
+            }
+        } else {
+            out += fmt::format("device:     {} ({})\n", str(s, "device_name"), str(s, "device"));
+        }
         out += fmt::format("format:     {} Hz, {} ch, {}\n", num<std::uint32_t>(s, "rate"),
                            num<std::uint32_t>(s, "channels"), str(s, "sample_format"));
         out += fmt::format("file size:  {} bytes\n", num<std::uint64_t>(s, "bytes"));

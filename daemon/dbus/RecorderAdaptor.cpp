@@ -319,6 +319,19 @@ std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
             {"first_sample_usec", sdbus::Variant(std::uint64_t{s.firstSampleUsec})},
             {"pre_roll_state", text(s.preRoll)},
         };
+        if (s.session) {
+            std::vector<std::map<std::string, sdbus::Variant>> inputs;
+            for (const auto& i : c.inputs)
+                inputs.push_back({{"device", text(i.deviceId)},
+                                  {"name", text(i.deviceName)},
+                                  {"rate", sdbus::Variant(std::uint32_t{c.rate})},
+                                  {"channels", sdbus::Variant(std::uint32_t{i.channels})},
+                                  {"overruns", sdbus::Variant(std::uint32_t{i.report.drops.overruns})},
+                                  {"gaps", sdbus::Variant(std::uint32_t{i.report.gaps})},
+                                  {"drift_ppm", sdbus::Variant(i.report.driftPpm)},
+                                  {"drift_corrected", sdbus::Variant(i.report.corrected)}});
+            out["inputs"] = sdbus::Variant(inputs);
+        }
         if (s.last) {
             out["last_path"] = text(s.last->path.string());
             out["last_duration"] = sdbus::Variant(s.last->duration);

@@ -10,9 +10,10 @@
 namespace recd::test {
 
 FakeCaptureSource::FakeCaptureSource(const CaptureFormat& format, unsigned bufferFrames, std::size_t ringFrames,
-                                     std::uint64_t firstIndex)
-    : format_(format), bufferFrames_(bufferFrames), ring_(ringFrames * format.frameBytes()), firstIndex_(firstIndex),
-      buffer_(static_cast<std::size_t>(bufferFrames) * format.channels)
+                                     std::uint64_t firstIndex, std::shared_ptr<std::recursive_mutex> clock)
+    : format_(format), bufferFrames_(bufferFrames), ring_(ringFrames * format.frameBytes()),
+      clock_(clock ? std::move(clock) : std::make_shared<std::recursive_mutex>()), firstIndex_(firstIndex),
+      buffer_(static_cast<std::size_t>(bufferFrames + bufferFrames / 8) * format.channels) // room for a fast clock
 {
     if (format.sampleFormat != SampleFormat::S16 || format.channels < 2)
         throw std::invalid_argument("the counter signal needs 16-bit samples and two channels");
@@ -32,7 +33,7 @@ void FakeCaptureSource::deliver(std::uint64_t frames, bool silent)
 
 void FakeCaptureSource::deliverBufferAt(unsigned frames, std::int64_t atNs)
 {
-    deliverBuffer(std::min(frames, bufferFrames_), false, atNs);
+    deliverBuffer(std::min(frames, static_cast<unsigned>(buffer_.size() / format_.channels)), false, atNs);
 }
 
 void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs)
@@ -52,7 +53,7 @@ void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs
     const std::uint64_t pushed =
         ring_.write(reinterpret_cast<const std::byte*>(buffer_.data()), bytes) / format_.frameBytes();
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(*clock_);
         if (pushed < n) {
             ++drops_.overruns;
             drops_.overrunFrames += n - pushed;
@@ -71,13 +72,13 @@ void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs
 
 std::uint64_t FakeCaptureSource::delivered() const
 {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(*clock_);
     return delivered_;
 }
 
 CaptureProgress FakeCaptureSource::progress() const noexcept
 {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(*clock_);
     CaptureProgress p;
     if (deliveries_.empty())
         return p;
@@ -90,7 +91,7 @@ CaptureProgress FakeCaptureSource::progress() const noexcept
 
 std::uint64_t FakeCaptureSource::positionAt(std::int64_t ns) const noexcept
 {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(*clock_);
     // The frames delivered by `ns`: those of the last delivery made at or before it.
     const auto after = std::upper_bound(deliveries_.begin(), deliveries_.end(), ns,
                                         [](std::int64_t t, const auto& d) { return t < d.first; });
@@ -99,7 +100,7 @@ std::uint64_t FakeCaptureSource::positionAt(std::int64_t ns) const noexcept
 
 std::int64_t FakeCaptureSource::timeOf(std::uint64_t position) const noexcept
 {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(*clock_);
     if (deliveries_.empty())
         return monotonicNs();
     // The instant after which the frame was the next to come: the last
@@ -118,7 +119,7 @@ std::int64_t FakeCaptureSource::timeOf(std::uint64_t position) const noexcept
 
 DropCounts FakeCaptureSource::drops() const noexcept
 {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(*clock_);
     return drops_;
 }
 
@@ -140,7 +141,8 @@ std::unique_ptr<CaptureSource> FakeCaptureOpener::open(const DeviceInfo& device,
     const bool second = device.id == FakeCaptureOpener::device(2).id;
     if (unplugged_.load() || (device.id != FakeCaptureOpener::device(1).id && !second))
         throw DeviceLost("the fake input is unplugged, or '" + device.id + "' is not one");
-    auto source = std::make_unique<FakeCaptureSource>(format, bufferFrames, ringFrames, second ? secondCounter : 0);
+    auto source =
+        std::make_unique<FakeCaptureSource>(format, bufferFrames, ringFrames, second ? secondCounter : 0, clock_);
     if (firstBufferSilent_.load()) {
         source->deliverSilence(bufferFrames);
     } else {
@@ -158,15 +160,20 @@ std::unique_ptr<CaptureSource> FakeCaptureOpener::open(const DeviceInfo& device,
     return source;
 }
 
-void FakeCaptureOpener::deliverCounterToAll(std::uint64_t frames)
+void FakeCaptureOpener::deliverCounterToAll(std::uint64_t frames, double secondSpeed)
 {
     std::lock_guard lock(mutex_);
     const unsigned buffer = sources_.empty() ? 0 : sources_.front()->bufferFrames();
     while (frames > 0 && buffer > 0) {
         const auto n = static_cast<unsigned>(std::min<std::uint64_t>(frames, buffer));
+        // One instant for all: nobody asks where the sources stand in between.
+        std::lock_guard instant(*clock_);
         const std::int64_t at = monotonicNs();
-        for (auto* source : sources_)
-            source->deliverBufferAt(n, at);
+        owedToOthers_ += n * secondSpeed;
+        const auto others = static_cast<unsigned>(owedToOthers_);
+        owedToOthers_ -= others;
+        for (std::size_t i = 0; i < sources_.size(); ++i)
+            sources_[i]->deliverBufferAt(i == 0 ? n : others, at);
         frames -= n;
     }
 }

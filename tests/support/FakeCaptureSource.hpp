@@ -14,6 +14,7 @@
 #include "daemon/engine/capture/WakeEvent.hpp"
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -31,8 +32,10 @@ namespace recd::test {
 class FakeCaptureSource final : public CaptureSource {
 public:
     // firstIndex: the counter value of frame 0, to tell two sources apart.
+    // clock: shared by sources on one clock, so that a delivery to all of them
+    // is one instant to anyone who asks where they stand (own lock if null).
     FakeCaptureSource(const CaptureFormat& format, unsigned bufferFrames, std::size_t ringFrames,
-                      std::uint64_t firstIndex = 0);
+                      std::uint64_t firstIndex = 0, std::shared_ptr<std::recursive_mutex> clock = nullptr);
 
     // The next `frames` frames of the counter signal, or zeros (the counter
     // goes on counting under the silence), as fast as the ring takes them.
@@ -78,7 +81,7 @@ private:
     std::atomic<bool> failed_{false};
     std::atomic<bool> stopped_{false};
 
-    mutable std::mutex mutex_;
+    std::shared_ptr<std::recursive_mutex> clock_; // guards what follows
     // (when, frames in the ring's count after it): one per buffer delivered.
     std::vector<std::pair<std::int64_t, std::uint64_t>> deliveries_;
     std::uint64_t delivered_ = 0;
@@ -110,13 +113,17 @@ public:
     FakeCaptureSource& source();
     int opened() const { return opened_.load(); }
     // The next `frames` of the counter to every source opened so far, buffer by
-    // buffer, each buffer at one instant for all: inputs on one clock.
-    void deliverCounterToAll(std::uint64_t frames);
+    // buffer, each buffer at one instant for all: inputs on one clock. With
+    // `secondSpeed`, the sources after the first deliver that many frames per
+    // frame of the first: a clock that runs fast (1.001: 0.1 %) or slow.
+    void deliverCounterToAll(std::uint64_t frames, double secondSpeed = 1.0);
 
 private:
     std::mutex mutex_;
     std::vector<FakeCaptureSource*> sources_;
+    std::shared_ptr<std::recursive_mutex> clock_ = std::make_shared<std::recursive_mutex>();
     std::optional<std::int64_t> firstBufferNs_;
+    double owedToOthers_ = 0; // fractional frames the faster sources are due
     std::atomic<FakeCaptureSource*> last_{nullptr};
     std::atomic<int> opened_{0};
     std::atomic<bool> unplugged_{false};

@@ -67,7 +67,7 @@ private:
 };
 
 class SessionOnFakeSource : public ::testing::Test {
-protected:
+public:
     TempDir dir;
     EngineSettings settings;
     FakeCaptureOpener opener;
@@ -464,4 +464,50 @@ TEST_F(SessionOnFakeSource, MixAveragesTheInputs)
                 << "frame " << f << ", channel " << ch;
         }
     }
+}
+
+// Feeds two inputs in steps of 100 ms of audio, giving the writer a moment to
+// merge each, as the devices would over time; the second input's clock runs
+// `secondSpeed` times the first's.
+void deliverOverTime(FakeCaptureOpener& opener, double seconds, double secondSpeed)
+{
+    for (int step = 0; step < static_cast<int>(seconds * 10); ++step) {
+        opener.deliverCounterToAll(4'800, secondSpeed);
+        std::this_thread::sleep_for(500us);
+    }
+}
+
+// Two inputs, the second on a clock `secondSpeed` times the first's, for 20 s:
+// what recd measured of the second, and the take.
+std::pair<InputStatus, StopResult> twoClocks(SessionOnFakeSource& t, double secondSpeed)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    auto session = t.start(t.plan("clocks.wav", r));
+    deliverOverTime(t.opener, 20, secondSpeed);
+    const auto status = session->status();
+    EXPECT_EQ(status.inputs.size(), 2u);
+    EXPECT_FALSE(status.inputs.at(0).report.corrected) << "the first input sets the pace";
+    return {status.inputs.at(1), session->stop()};
+}
+
+// Inputs on one clock: the drift measured is the clocks' noise (none here),
+// and nothing is resampled.
+TEST_F(SessionOnFakeSource, InputsOnOneClockMeasureNoDriftAndAreNotResampled)
+{
+    const auto [second, stopped] = twoClocks(*this, 1.0);
+    EXPECT_EQ(second.deviceId, FakeCaptureOpener::device(2).id);
+    EXPECT_NEAR(second.report.driftPpm, 0.0, 1.0);
+    EXPECT_FALSE(second.report.corrected);
+}
+
+// A second input whose clock runs 0.1 % fast gains 48 frames a second: once
+// it has gained 1.5 ms the drift is measured (1000 ppm) and it is resampled,
+// and the file goes on at the first input's pace.
+TEST_F(SessionOnFakeSource, AnInputWhoseClockRunsFastIsMeasuredAndResampled)
+{
+    const auto [second, stopped] = twoClocks(*this, 1.001);
+    EXPECT_NEAR(second.report.driftPpm, 1000.0, 20.0);
+    EXPECT_TRUE(second.report.corrected);
+    EXPECT_NEAR(static_cast<double>(stopped.frames), 20.0 * rate, 0.01 * rate) << "the first input's pace";
 }

@@ -7,22 +7,15 @@
 // sound server.
 
 #include "common/MonotonicClock.hpp"
-#include "common/SampleFormat.hpp"
+#include "daemon/engine/CaptureFormat.hpp"
 #include "daemon/engine/capture/RingBuffer.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace recd {
-
-struct CaptureFormat {
-    unsigned rate = 48000;
-    unsigned channels = 2;
-    SampleFormat sampleFormat = SampleFormat::S16;
-    std::size_t frameBytes() const { return channels * captureBytesPerSample(sampleFormat); }
-    bool operator==(const CaptureFormat&) const = default;
-};
 
 // Where capture stands: how many frames have been pushed into the ring, and
 // when (CLOCK_MONOTONIC) the last buffer arrived. Read together, consistently.
@@ -49,6 +42,15 @@ struct DropCounts {
         inputOverflows += o.inputOverflows;
         return *this;
     }
+};
+
+// What one input of a source has been through: for a source of several
+// inputs (MergedSource), one each, in order.
+struct InputReport {
+    DropCounts drops;
+    std::uint32_t gaps = 0;
+    double driftPpm = 0;    // how much faster its clock runs than the first input's, as measured
+    bool corrected = false; // its drift is resampled away
 };
 
 class CaptureSource {
@@ -100,6 +102,8 @@ public:
     // The source died (its device went away, its server failed): it delivers
     // nothing more.
     virtual bool failed() const noexcept = 0;
+    // Each input's report; a source of one input has one.
+    virtual std::vector<InputReport> inputReports() const { return {InputReport{drops(), gaps(), 0, false}}; }
 };
 
 } // namespace recd

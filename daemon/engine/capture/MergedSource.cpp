@@ -1,6 +1,7 @@
 #include "daemon/engine/capture/MergedSource.hpp"
 
 #include "common/MonotonicClock.hpp"
+#include "daemon/engine/Log.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -47,6 +48,11 @@ MergedSource::MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, L
         format_.channels = inputFormat_.channels * static_cast<unsigned>(inputs_.size());
     scratch_.assign(inputs_.size(), std::vector<std::byte>(chunkFrames * inputFormat_.frameBytes()));
     merged_.resize(chunkFrames * format_.frameBytes());
+    drift_.assign(inputs_.size(), InputDrift(inputFormat_.rate));
+    resampled_.resize(inputs_.size());
+    passedFrames_.assign(inputs_.size(), 0);
+    ppm_.assign(inputs_.size(), 0.0);
+    corrected_.assign(inputs_.size(), false);
 }
 
 std::vector<std::uint64_t> MergedSource::alignment() const
@@ -90,26 +96,106 @@ bool MergedSource::align() noexcept
     return true;
 }
 
-void MergedSource::merge() noexcept
+void MergedSource::merge()
 {
     if (!aligned_.load(std::memory_order_relaxed) && !align())
         return;
+    measureDrift();
     const std::size_t inBytes = inputFormat_.frameBytes();
     const std::size_t outBytes = format_.frameBytes();
     for (;;) {
         std::size_t frames = ring_.writable() / outBytes;
-        for (const auto& input : inputs_)
-            frames = std::min(frames, input->ring().readable() / inBytes);
+        for (std::size_t i = 0; i < inputs_.size(); ++i) {
+            if (resampled_[i]) {
+                resample(i);
+                frames = std::min(frames, resampled_[i]->frames(inBytes));
+            } else {
+                frames = std::min(frames, inputs_[i]->ring().readable() / inBytes);
+            }
+        }
         frames = std::min(frames, chunkFrames);
         if (frames == 0)
             return;
-        for (std::size_t i = 0; i < inputs_.size(); ++i)
-            inputs_[i]->ring().read(scratch_[i].data(), frames * inBytes);
+        for (std::size_t i = 0; i < inputs_.size(); ++i) {
+            if (auto& r = resampled_[i]) {
+                std::memcpy(scratch_[i].data(), r->produced.data() + r->readAt, frames * inBytes);
+                r->readAt += frames * inBytes;
+                if (r->readAt * 2 > r->produced.size()) {
+                    r->produced.erase(r->produced.begin(), r->produced.begin() + static_cast<std::ptrdiff_t>(r->readAt));
+                    r->readAt = 0;
+                }
+            } else {
+                inputs_[i]->ring().read(scratch_[i].data(), frames * inBytes);
+                passedFrames_[i] += frames;
+            }
+        }
         combine(frames);
         ring_.write(merged_.data(), frames * outBytes);
         framesPushed_.fetch_add(frames, std::memory_order_release);
-        lastMergeNs_.store(monotonicNs(), std::memory_order_relaxed);
     }
+}
+
+// Every quarter second of audio merged: where each input stands against the
+// first, by their clocks at one instant. An input whose drift is worth
+// correcting is read through a resampler from then on, from the frame it had
+// reached.
+void MergedSource::measureDrift()
+{
+    const std::uint64_t merged = framesPushed_.load(std::memory_order_relaxed);
+    if (inputs_.size() < 2 || merged < measuredAt_ + inputFormat_.rate / 4)
+        return;
+    measuredAt_ = merged;
+    const std::int64_t now = monotonicNs();
+    const double first = static_cast<double>(inputs_[0]->positionAt(now)) - static_cast<double>(starts_[0]);
+    std::lock_guard lock(reportMutex_);
+    for (std::size_t i = 1; i < inputs_.size(); ++i) {
+        const double own = static_cast<double>(inputs_[i]->positionAt(now)) - static_cast<double>(starts_[i]);
+        drift_[i].observe(first, own);
+        ppm_[i] = drift_[i].ppm();
+        if (merged / (inputFormat_.rate / 4) % 20 == 0)
+            log().debug("input {}: {:+.1f} ms against the first by the clocks, drift {:+.0f} ppm{}", i + 1,
+                        (own - first) * 1000.0 / inputFormat_.rate, ppm_[i],
+                        resampled_[i] ? fmt::format(", resampled {:+.1f} ms ahead",
+                                                    (resampled_[i]->inputFrame - resampled_[i]->outputFrames) *
+                                                        1000.0 / inputFormat_.rate)
+                                      : std::string());
+        if (drift_[i].correcting() && !resampled_[i]) {
+            auto r = std::make_unique<Resampled>(inputFormat_);
+            r->inputFrame = static_cast<double>(passedFrames_[i]);
+            r->outputFrames = static_cast<double>(passedFrames_[i]);
+            resampled_[i] = std::move(r);
+            corrected_[i] = true;
+        }
+    }
+}
+
+// Reads what the input's ring holds through its resampler, while what came
+// out and is not merged yet is less than two chunks: past that the ring
+// keeps it, and counts what it cannot keep, as for an input read as it is.
+void MergedSource::resample(std::size_t input)
+{
+    Resampled& r = *resampled_[input];
+    const std::size_t inBytes = inputFormat_.frameBytes();
+    RingBuffer& ring = inputs_[input]->ring();
+    while (r.frames(inBytes) < 2 * chunkFrames) {
+        const std::size_t frames = std::min(ring.readable() / inBytes, chunkFrames);
+        if (frames == 0)
+            return;
+        ring.read(scratch_[input].data(), frames * inBytes);
+        const double inPerOut = drift_[input].inPerOut(r.outputFrames, r.inputFrame);
+        const std::size_t out = r.resampler.process(scratch_[input].data(), frames, inPerOut, r.produced);
+        r.outputFrames += static_cast<double>(out);
+        r.inputFrame += static_cast<double>(out) * inPerOut;
+    }
+}
+
+std::vector<InputReport> MergedSource::inputReports() const
+{
+    std::vector<InputReport> reports;
+    std::lock_guard lock(reportMutex_);
+    for (std::size_t i = 0; i < inputs_.size(); ++i)
+        reports.push_back({inputs_[i]->drops(), inputs_[i]->gaps(), ppm_[i], corrected_[i]});
+    return reports;
 }
 
 void MergedSource::combine(std::size_t frames) noexcept
@@ -138,11 +224,23 @@ void MergedSource::waitForAudio(std::chrono::nanoseconds timeout) noexcept
     // What the other inputs delivered since the last wake-up may be there
     // already: no wait then.
     const std::uint64_t before = framesPushed_.load(std::memory_order_relaxed);
-    merge();
+    mergeOrFail();
     if (framesPushed_.load(std::memory_order_relaxed) != before)
         return;
     inputs_[0]->waitForAudio(timeout);
-    merge();
+    mergeOrFail();
+}
+
+void MergedSource::mergeOrFail() noexcept
+{
+    try {
+        merge();
+    } catch (const std::exception& e) {
+        // A resampler that cannot be made or run: the take ends as its input
+        // would if it failed, with what was merged kept.
+        if (!failed_.exchange(true))
+            log().error("merging the inputs failed: {}", e.what());
+    }
 }
 
 void MergedSource::stop() noexcept
@@ -210,7 +308,8 @@ std::int64_t MergedSource::lastGapNs() const noexcept
 
 bool MergedSource::failed() const noexcept
 {
-    return std::any_of(inputs_.begin(), inputs_.end(), [](const auto& input) { return input->failed(); });
+    return failed_.load() ||
+           std::any_of(inputs_.begin(), inputs_.end(), [](const auto& input) { return input->failed(); });
 }
 
 } // namespace recd

@@ -14,11 +14,19 @@
 // thread of its own wakes for it. The first input's deliveries wake the
 // reader; what the others have delivered by then is merged with it, and the
 // rest on the next wake-up.
+//
+// An input whose clock drifts against the first input's (InputDrift) is read
+// through a resampler from the moment the drift has moved it 1.5 ms, at the
+// ratio that keeps each of its frames beside the first input's frame captured
+// at the same instant.
 
 #include "daemon/engine/capture/CaptureSource.hpp"
+#include "daemon/engine/capture/InputDrift.hpp"
+#include "daemon/engine/dsp/Resampler.hpp"
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace recd {
@@ -58,15 +66,39 @@ public:
     std::uint32_t gaps() const noexcept override;
     std::int64_t lastGapNs() const noexcept override;
     bool failed() const noexcept override;
+    std::vector<InputReport> inputReports() const override;
 
     // Merges what every input has delivered into the ring; the reader's thread
     // only (waitForAudio calls it).
-    void merge() noexcept;
+    void merge();
 
 private:
+    // An input read through a resampler: what it produced and not yet merged,
+    // and where it stands.
+    struct Resampled {
+        explicit Resampled(const CaptureFormat& f) : resampler(f) {}
+        Resampler resampler;
+        std::vector<std::byte> produced;
+        std::size_t readAt = 0;   // bytes of `produced` already merged
+        double inputFrame = 0;    // the input frame (since its start) the next output frame lines up with
+        double outputFrames = 0;  // output frames produced since the start
+        std::size_t frames(std::size_t frameBytes) const { return (produced.size() - readAt) / frameBytes; }
+    };
+
+    void mergeOrFail() noexcept;
     bool align() noexcept;
     std::uint64_t firstStart() const noexcept;
     void combine(std::size_t frames) noexcept;
+    void measureDrift();
+    void resample(std::size_t input);
+
+    std::vector<InputDrift> drift_;                        // per input; the first's unused
+    std::vector<std::unique_ptr<Resampled>> resampled_;    // per input; null while read as it is
+    std::vector<std::uint64_t> passedFrames_;              // per input: frames read as they are
+    std::uint64_t measuredAt_ = 0; // merged frames at the last measurement
+    mutable std::mutex reportMutex_;                       // the reader writes these, status() reads
+    std::vector<double> ppm_;
+    std::vector<bool> corrected_;
 
     std::vector<std::unique_ptr<CaptureSource>> inputs_;
     Layout layout_;
@@ -82,8 +114,8 @@ private:
     // Set once by the reader when merging begins; read by any thread.
     std::vector<std::uint64_t> starts_;
     std::atomic<bool> aligned_{false};
+    std::atomic<bool> failed_{false};
     std::atomic<std::uint64_t> framesPushed_{0};
-    std::atomic<std::int64_t> lastMergeNs_{0};
 };
 
 } // namespace recd

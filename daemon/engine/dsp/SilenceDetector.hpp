@@ -1,6 +1,6 @@
 #pragma once
 
-#include "daemon/engine/capture/CaptureSource.hpp"
+#include "daemon/engine/CaptureFormat.hpp"
 #include "daemon/engine/dsp/LevelMeter.hpp"
 
 #include <cstddef>

@@ -288,6 +288,11 @@ SessionStatus CaptureSession::status() const
         s.overruns = drops.overruns;
         s.overrunFrames = drops.overrunFrames;
         s.inputOverflows = drops.inputOverflows;
+        const auto reports = stream_ ? stream_->inputReports() : std::vector<InputReport>{};
+        for (std::size_t i = 0; i <= plan_.moreInputs.size(); ++i) {
+            const DeviceInfo& d = i == 0 ? plan_.device : plan_.moreInputs[i - 1];
+            s.inputs.push_back({d.id, d.name, plan_.inputChannels, i < reports.size() ? reports[i] : InputReport{}});
+        }
     }
     s.gaps = gaps_.load(std::memory_order_relaxed);
     s.bytes = files_->bytesOnDisk();

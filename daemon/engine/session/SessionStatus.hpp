@@ -3,11 +3,13 @@
 // owner (Recorder), who turns them into D-Bus properties and replies.
 
 #include "common/SampleFormat.hpp"
+#include "daemon/engine/capture/CaptureSource.hpp"
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace recd {
 
@@ -23,6 +25,14 @@ inline bool isFault(StopReason r)
 {
     return r == StopReason::DeviceLost || r == StopReason::IoError || r == StopReason::Error;
 }
+
+// One input of a take: which, and what it has been through.
+struct InputStatus {
+    std::string deviceId;
+    std::string deviceName;
+    unsigned channels = 0; // as it is captured
+    InputReport report;
+};
 
 struct SessionStatus {
     SessionState state = SessionState::Recording;
@@ -41,6 +51,7 @@ struct SessionStatus {
     unsigned part = 1;  // with split_every: the number of the part being written
     std::uint32_t gaps = 0; // times the device stopped delivering for a while (suspended, stalled)
     std::uint64_t bytes = 0;
+    std::vector<InputStatus> inputs; // in the order given; one for a take of one input
 };
 
 struct StopResult {

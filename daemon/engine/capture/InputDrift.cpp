@@ -1,0 +1,76 @@
+#include "daemon/engine/capture/InputDrift.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace recd {
+
+void InputDrift::observe(double firstFrames, double ownFrames)
+{
+    // Not in the first second, while the clocks settle. (A source that begins
+    // with a backlog, a pipe source whose pipe filled while nobody read it,
+    // moves its clock for seconds as the backlog drains: by 130 ms, seen. That
+    // reads as a drift of a few per cent, and the demand for a slope known to
+    // within a fifth is what keeps it from being corrected.)
+    if (firstFrames < 1.0 * rate_)
+        return;
+    const double x = firstFrames, y = ownFrames - firstFrames;
+    // A reading a millisecond away from the last one taken is a clock's hiccup
+    // (a late delivery: one of -1.7 ms among +0.2 ms on one clock, seen), not a
+    // drift, which moves a few hundredths of a millisecond between readings; a
+    // second of such readings in a row is a real move, and counts again.
+    // (Judged against the fitted line instead, a fit gone wrong early, 360 ppm
+    // for 1000 under load, refused every later reading and stayed wrong.)
+    if (n_ > 0 && std::abs(y - lastY_) > 0.001 * rate_ && ++skipped_ < 4)
+        return;
+    skipped_ = 0;
+    lastY_ = y;
+    if (n_ == 0)
+        firstX_ = x;
+    lastX_ = x;
+    n_ += 1;
+    sx_ += x;
+    sy_ += y;
+    sxx_ += x * x;
+    sxy_ += x * y;
+    syy_ += y * y;
+    // Worth it once the drift has moved the input 1.5 ms, and only as sure of it
+    // as to within a fifth: correcting by a drift read from a few noisy
+    // seconds (2500 ppm for 1000, seen) pushed the input 9 ms the other way.
+    const double s = slope();
+    if (!correcting_ && n_ >= 8 && std::abs(s * (lastX_ - firstX_)) > 0.0015 * rate_ &&
+        slopeError() < 0.2 * std::abs(s))
+        correcting_ = true;
+}
+
+double InputDrift::slopeError() const
+{
+    if (n_ < 3)
+        return INFINITY;
+    const double cxx = sxx_ - sx_ * sx_ / n_, cxy = sxy_ - sx_ * sy_ / n_, cyy = syy_ - sy_ * sy_ / n_;
+    if (cxx <= 0)
+        return INFINITY;
+    const double residual = std::max(0.0, cyy - cxy * cxy / cxx) / (n_ - 2);
+    return std::sqrt(residual / cxx);
+}
+
+double InputDrift::slope() const
+{
+    const double var = n_ * sxx_ - sx_ * sx_;
+    return n_ >= 2 && var > 0 ? (n_ * sxy_ - sx_ * sy_) / var : 0.0;
+}
+
+double InputDrift::ppm() const { return slope() * 1e6; }
+
+double InputDrift::inPerOut(double outputFrame, double inputFrame) const
+{
+    // The rate alone: where the clocks placed the inputs at the start is where
+    // they stay. (What the clocks say of an input's lateness moves with the
+    // server's buffering: a pipe source's did by 150 ms after the start, and
+    // following it put the input 130 ms off.)
+    const double wanted = outputFrame * (1.0 + slope());
+    const double ratio = 1.0 + slope() + (wanted - inputFrame) / (2.0 * rate_);
+    return std::clamp(ratio, 0.99, 1.01);
+}
+
+} // namespace recd
