@@ -141,12 +141,12 @@ TEST_F(MeetingTest, TheSameSourceAsTwoInputsIsAlignedToTheSample)
     const auto raw = writeRaw(dir / "noise.raw", 4 * rate, [&](std::int64_t) { return noise(random); });
     Child player(playIntoMicrophone(raw, "recd-test-noise"));
     std::this_thread::sleep_for(300ms);
-    const auto a = take("twice.wav", {"-c", "1", "-d", "@input", "-d", "@output"}, 2000ms);
+    const auto a = take("twice.wav", {"-c", "1", "-d", "@input", "-d", "@output"}, 2500ms);
     ASSERT_EQ(a.channels, 2);
-    ASSERT_GT(a.frames, rate);
+    ASSERT_GT(a.frames, 2 * rate + rate / 4);
     const auto left = a.channel(0), right = a.channel(1);
-    const std::vector<float> l(left.begin() + rate / 4, left.begin() + rate / 4 + rate);
-    const std::vector<float> r(right.begin() + rate / 4, right.begin() + rate / 4 + rate);
+    const std::vector<float> l(left.begin() + rate / 4, left.begin() + rate / 4 + 2 * rate);
+    const std::vector<float> r(right.begin() + rate / 4, right.begin() + rate / 4 + 2 * rate);
     const std::int64_t lag = bestLag(l, r, rate / 50);
     std::cout << "lag between the two streams of one source: " << lag << " frames\n";
     EXPECT_LE(std::abs(lag), rate / 1000) << "within 1 ms";

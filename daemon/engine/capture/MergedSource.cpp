@@ -49,6 +49,10 @@ MergedSource::MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, L
     scratch_.assign(inputs_.size(), std::vector<std::byte>(chunkFrames * inputFormat_.frameBytes()));
     merged_.resize(chunkFrames * format_.frameBytes());
     drift_.assign(inputs_.size(), InputDrift(inputFormat_.rate));
+    zeroNs_.resize(inputs_.size());
+    for (auto& z : zeroNs_)
+        z.reserve(256); // allocated here, not while sampling
+    sampledFrames_.assign(inputs_.size(), 0);
     resampled_.resize(inputs_.size());
     passedFrames_.assign(inputs_.size(), 0);
     ppm_.assign(inputs_.size(), 0.0);
@@ -67,11 +71,53 @@ std::uint64_t MergedSource::firstStart() const noexcept
     return aligned_.load(std::memory_order_acquire) ? starts_[0] : inputs_[0]->positionAt(beganNs_);
 }
 
+// Where each input's clock puts its frame 0, by its least delayed buffer: a
+// buffer arrives some time after its frames were captured, so the earliest
+// arrival (less the frames up to it) is the closest to when they were. A
+// mean, as the streams' own clocks take it, is pulled late by a buffer a
+// loaded machine delivered late: two streams of one source came out 84
+// frames apart that way (1.75 ms) on PipeWire under the test suite's load.
+// (The median did worse on PulseAudio, whose null sink renders ahead: up to
+// 92 frames with four rigs on two cores, against 29 for the earliest there
+// and 3 on PipeWire; the earliest had one 96 in twelve under that load.)
+void MergedSource::sampleClocks() noexcept
+{
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        const CaptureProgress p = inputs_[i]->progress();
+        if (p.clockFrames == 0 || p.clockFrames == sampledFrames_[i] || zeroNs_[i].size() == zeroNs_[i].capacity())
+            continue;
+        sampledFrames_[i] = p.clockFrames;
+        zeroNs_[i].push_back(static_cast<double>(p.lastBufferNs) -
+                             static_cast<double>(p.clockFrames) * 1e9 / inputFormat_.rate);
+    }
+}
+
+double MergedSource::zeroNs(std::size_t i) const
+{
+    return *std::min_element(zeroNs_[i].begin(), zeroNs_[i].end());
+}
+
+// The frame of input `i` captured at the instant the first input captured
+// its frame `firstStart`, by the earliest arrivals (sampleClocks).
+std::uint64_t MergedSource::startBeside(std::size_t i, std::uint64_t firstStart) const noexcept
+{
+    const auto dropped = [&](std::size_t k) {
+        const CaptureProgress p = inputs_[k]->progress();
+        return static_cast<double>(p.clockFrames) - static_cast<double>(p.framesPushed);
+    };
+    if (zeroNs_[0].empty() || zeroNs_[i].empty())
+        return inputs_[i]->positionAt(inputs_[0]->timeOf(firstStart));
+    const double at = zeroNs(0) + (static_cast<double>(firstStart) + dropped(0)) * 1e9 / inputFormat_.rate;
+    const double clock = (at - zeroNs(i)) * inputFormat_.rate / 1e9;
+    return static_cast<std::uint64_t>(std::max(0.0, std::round(clock - dropped(i))));
+}
+
 bool MergedSource::align() noexcept
 {
     // A clock settles over its first quarter second of buffers (see
     // CaptureSession::settleStart); placing the inputs before that could put
     // them a buffer apart.
+    sampleClocks();
     const std::uint64_t settle =
         std::max<std::uint64_t>(inputFormat_.rate / 4, 3ULL * inputs_[0]->bufferFrames());
     const bool settled = std::all_of(inputs_.begin(), inputs_.end(), [&](const auto& input) {
@@ -79,11 +125,9 @@ bool MergedSource::align() noexcept
     });
     if (!settled && monotonicNs() - beganNs_ < alignWithinNs)
         return false;
-    std::vector<std::uint64_t> starts;
-    starts.push_back(inputs_[0]->positionAt(beganNs_));
-    const std::int64_t at = inputs_[0]->timeOf(starts[0]);
+    std::vector<std::uint64_t> starts{inputs_[0]->positionAt(beganNs_)};
     for (std::size_t i = 1; i < inputs_.size(); ++i)
-        starts.push_back(inputs_[i]->positionAt(at));
+        starts.push_back(startBeside(i, starts[0]));
     // Nothing has been read from the inputs' rings: what lies before each
     // start is dropped now.
     const std::size_t frameBytes = inputFormat_.frameBytes();
@@ -223,6 +267,8 @@ void MergedSource::waitForAudio(std::chrono::nanoseconds timeout) noexcept
 {
     // What the other inputs delivered since the last wake-up may be there
     // already: no wait then.
+    if (!aligned_.load(std::memory_order_relaxed))
+        sampleClocks();
     const std::uint64_t before = framesPushed_.load(std::memory_order_relaxed);
     mergeOrFail();
     if (framesPushed_.load(std::memory_order_relaxed) != before)
