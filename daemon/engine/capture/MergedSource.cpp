@@ -55,13 +55,6 @@ MergedSource::MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, L
     sampledFrames_.assign(inputs_.size(), 0);
     resampled_.resize(inputs_.size());
     passedFrames_.assign(inputs_.size(), 0);
-    ppm_.assign(inputs_.size(), 0.0);
-    corrected_.assign(inputs_.size(), false);
-}
-
-std::vector<std::uint64_t> MergedSource::alignment() const
-{
-    return aligned_.load(std::memory_order_acquire) ? starts_ : std::vector<std::uint64_t>{};
 }
 
 // The first input's frame that is the merged frame 0: where the clocks place
@@ -195,10 +188,9 @@ void MergedSource::measureDrift()
     for (std::size_t i = 1; i < inputs_.size(); ++i) {
         const double own = static_cast<double>(inputs_[i]->positionAt(now)) - static_cast<double>(starts_[i]);
         drift_[i].observe(first, own);
-        ppm_[i] = drift_[i].ppm();
         if (merged / (inputFormat_.rate / 4) % 20 == 0)
             log().debug("input {}: {:+.1f} ms against the first by the clocks, drift {:+.0f} ppm{}", i + 1,
-                        (own - first) * 1000.0 / inputFormat_.rate, ppm_[i],
+                        (own - first) * 1000.0 / inputFormat_.rate, drift_[i].ppm(),
                         resampled_[i] ? fmt::format(", resampled {:+.1f} ms ahead",
                                                     (resampled_[i]->inputFrame - resampled_[i]->outputFrames) *
                                                         1000.0 / inputFormat_.rate)
@@ -208,7 +200,6 @@ void MergedSource::measureDrift()
             r->inputFrame = static_cast<double>(passedFrames_[i]);
             r->outputFrames = static_cast<double>(passedFrames_[i]);
             resampled_[i] = std::move(r);
-            corrected_[i] = true;
         }
     }
 }
@@ -238,7 +229,7 @@ std::vector<InputReport> MergedSource::inputReports() const
     std::vector<InputReport> reports;
     std::lock_guard lock(reportMutex_);
     for (std::size_t i = 0; i < inputs_.size(); ++i)
-        reports.push_back({inputs_[i]->drops(), inputs_[i]->gaps(), ppm_[i], corrected_[i]});
+        reports.push_back({inputs_[i]->drops(), inputs_[i]->gaps(), drift_[i].ppm(), resampled_[i] != nullptr});
     return reports;
 }
 
@@ -267,8 +258,6 @@ void MergedSource::waitForAudio(std::chrono::nanoseconds timeout) noexcept
 {
     // What the other inputs delivered since the last wake-up may be there
     // already: no wait then.
-    if (!aligned_.load(std::memory_order_relaxed))
-        sampleClocks();
     const std::uint64_t before = framesPushed_.load(std::memory_order_relaxed);
     mergeOrFail();
     if (framesPushed_.load(std::memory_order_relaxed) != before)

@@ -43,12 +43,6 @@ public:
     // captured then. ringFrames: the merged ring, which the reader drains.
     MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, Layout layout, std::size_t ringFrames);
 
-    std::size_t inputCount() const { return inputs_.size(); }
-    const CaptureSource& input(std::size_t i) const { return *inputs_[i]; }
-    // Where each input's frame 0 of the merged source lies in its own frames;
-    // empty until the clocks have settled and merging began.
-    std::vector<std::uint64_t> alignment() const;
-
     void stop() noexcept override;
     RingBuffer& ring() noexcept override { return ring_; }
     const CaptureFormat& format() const noexcept override { return format_; }
@@ -103,9 +97,8 @@ private:
     std::vector<std::unique_ptr<Resampled>> resampled_;    // per input; null while read as it is
     std::vector<std::uint64_t> passedFrames_;              // per input: frames read as they are
     std::uint64_t measuredAt_ = 0; // merged frames at the last measurement
-    mutable std::mutex reportMutex_;                       // the reader writes these, status() reads
-    std::vector<double> ppm_;
-    std::vector<bool> corrected_;
+    // The reader changes drift_ and resampled_ under it; inputReports() reads them.
+    mutable std::mutex reportMutex_;
 
     std::vector<std::unique_ptr<CaptureSource>> inputs_;
     Layout layout_;
