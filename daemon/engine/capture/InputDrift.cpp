@@ -7,12 +7,12 @@ namespace recd {
 
 void InputDrift::observe(double firstFrames, double ownFrames)
 {
-    // Not in the first second, while the clocks settle. (A source that begins
+    // Not in the first half second, while the clocks settle. (A source that begins
     // with a backlog, a pipe source whose pipe filled while nobody read it,
     // moves its clock for seconds as the backlog drains: by 130 ms, seen. That
     // reads as a drift of a few per cent, and the demand for a slope known to
     // within a fifth is what keeps it from being corrected.)
-    if (firstFrames < 1.0 * rate_)
+    if (firstFrames < 0.5 * rate_)
         return;
     const double x = firstFrames, y = ownFrames - firstFrames;
     // A reading a millisecond away from the last one taken is a clock's hiccup
@@ -38,26 +38,35 @@ void InputDrift::observe(double firstFrames, double ownFrames)
     // as to within a fifth: correcting by a drift read from a few noisy
     // seconds (2500 ppm for 1000, seen) pushed the input 9 ms the other way.
     const double s = slope();
-    if (!correcting_ && n_ >= 8 && std::abs(s * (lastX_ - firstX_)) > 0.0015 * rate_ &&
+    if (!correcting_ && n_ >= 6 && std::abs(s * (lastX_ - firstX_)) > 0.0015 * rate_ &&
         slopeError() < 0.2 * std::abs(s))
         correcting_ = true;
+}
+
+// The spreads about the means: of the first's frames, of the two together,
+// and of the frames gained.
+InputDrift::Spread InputDrift::spread() const
+{
+    return {sxx_ - sx_ * sx_ / n_, sxy_ - sx_ * sy_ / n_, syy_ - sy_ * sy_ / n_};
+}
+
+double InputDrift::slope() const
+{
+    if (n_ < 2)
+        return 0.0;
+    const Spread d = spread();
+    return d.xx > 0 ? d.xy / d.xx : 0.0;
 }
 
 double InputDrift::slopeError() const
 {
     if (n_ < 3)
         return INFINITY;
-    const double cxx = sxx_ - sx_ * sx_ / n_, cxy = sxy_ - sx_ * sy_ / n_, cyy = syy_ - sy_ * sy_ / n_;
-    if (cxx <= 0)
+    const Spread d = spread();
+    if (d.xx <= 0)
         return INFINITY;
-    const double residual = std::max(0.0, cyy - cxy * cxy / cxx) / (n_ - 2);
-    return std::sqrt(residual / cxx);
-}
-
-double InputDrift::slope() const
-{
-    const double var = n_ * sxx_ - sx_ * sx_;
-    return n_ >= 2 && var > 0 ? (n_ * sxy_ - sx_ * sy_) / var : 0.0;
+    const double residual = std::max(0.0, d.yy - d.xy * d.xy / d.xx) / (n_ - 2);
+    return std::sqrt(residual / d.xx);
 }
 
 double InputDrift::ppm() const { return slope() * 1e6; }

@@ -18,8 +18,8 @@ public:
     // the take's first frame of each (by their clocks).
     void observe(double firstFrames, double ownFrames);
     // How much faster this input's clock runs, in parts per million: the slope
-    // of the frames it gains over the first input's frames, over the take from
-    // its second second on.
+    // of the frames it gains over the first input's frames, over the take after
+    // its first half second.
     double ppm() const;
     // Whether the drift is worth correcting: once it has moved the input 1.5 ms
     // against the first (well above the clocks' noise: one source read as two
@@ -34,6 +34,10 @@ public:
     double inPerOut(double outputFrame, double inputFrame) const;
 
 private:
+    struct Spread {
+        double xx, xy, yy;
+    };
+    Spread spread() const;
     double slope() const;
     double slopeError() const; // the slope's standard error
 
