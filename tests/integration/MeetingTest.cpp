@@ -301,7 +301,14 @@ TEST_F(MeetingTest, AnInputOnAFastClockStaysInStepOverAMinute)
                     best = f - t;
             return best;
         };
-        const double first = offsetAt(near.front());
+        // Where the bursts lay at the start: the median of the first five pairs'
+        // offsets. The very first can lack its partner (a burst cut at the head
+        // of the file, seen in CI), which made every later pair read 1 s off.
+        std::vector<double> early;
+        for (std::size_t k = 0; k < 5; ++k)
+            early.push_back(offsetAt(near[k]));
+        std::nth_element(early.begin(), early.begin() + 2, early.end());
+        const double first = early[2];
         double worst = 0;
         int unpaired = 0;
         for (double t : near) {
