@@ -83,10 +83,16 @@ std::string formatStatus(const Dict& s)
         if (inputs.size() > 1) {
             for (std::size_t i = 0; i < inputs.size(); ++i) {
                 const Dict& in = inputs[i];
-                out += fmt::format("input {}:    {} ({}), {} ch; {} overruns, {} gaps; drift {:+.0f} ppm{}\n", i + 1,
+                const double gapAt = in.count("last_gap_at") ? num<double>(in, "last_gap_at") : -1;
+                out += fmt::format("input {}:    {} ({}), {} ch; {} overruns, {} gaps{}; drift {:+.0f} ppm{}\n", i + 1,
                                    str(in, "name"), str(in, "device"), num<std::uint32_t>(in, "channels"),
                                    num<std::uint32_t>(in, "overruns"), num<std::uint32_t>(in, "gaps"),
+                                   gapAt < 0 ? std::string()
+                                             : fmt::format(" (the last at {:.1f} s; {:.1f} s silent)", gapAt,
+                                                           num<double>(in, "silence")),
                                    num<double>(in, "drift_ppm"), num<bool>(in, "drift_corrected") ? ", corrected" : "");
+                if (!str(in, "file").empty())
+                    out += fmt::format("            -> {}\n", str(in, "file"));
             }
         } else {
             out += fmt::format("device:     {} ({})\n", str(s, "device_name"), str(s, "device"));

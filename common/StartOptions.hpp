@@ -29,7 +29,7 @@ struct StartOptions {
     // Several inputs in one take, each given as `device` is (or @input, @output);
     // not with `device`.
     std::vector<std::string> inputs;
-    std::string layout; // several inputs: "channels" (the default) or "mix"
+    std::string layout; // several inputs: "channels" (the default), "files" or "mix"
     std::optional<std::uint32_t> rate;
     std::optional<std::uint32_t> channels;
     std::optional<SampleFormat> sampleFormat;
@@ -89,9 +89,10 @@ inline constexpr std::array<StartOption, 16> startOptions{{
     // recctl sends a repeated -d as this.
     {"inputs", &StartOptions::inputs, "a list of device ids, exact names, unique substrings, @input or @output",
      "", {}, "", "", ""},
-    {"layout", &StartOptions::layout, "channels or mix", "", {}, "", "--layout",
-     "with several inputs: channels (each input's channels side by side, in the order given; the default) or "
-     "mix (summed, each input at 1/n so the sum never clips)"},
+    {"layout", &StartOptions::layout, "channels, files or mix", "", {}, "", "--layout",
+     "with several inputs: channels (each input's channels side by side, in the order given; the default), "
+     "files (a file per input: take-in1.wav, take-in2.wav) or mix (summed, each input at 1/n so the sum never "
+     "clips)"},
     {"rate", &StartOptions::rate, "samples per second", "Hz", OptionRange{1000, 768000},
      "use 1000 to 768000 Hz (e.g. 44100 or 48000)", "-r,--rate", "sample rate in Hz, e.g. 44100 or 48000"},
     {"channels", &StartOptions::channels, "a channel count", "", OptionRange{1, 64}, "use 1 to 64",

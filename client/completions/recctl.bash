@@ -20,7 +20,7 @@ _recctl()
 @output
 $(recctl devices --json 2>/dev/null | sed -n 's/.*"id": "\(.*\)".*/\1/p')" -- "$cur"))
             return ;;
-        --layout) COMPREPLY=($(compgen -W "channels mix" -- "$cur")); return ;;
+        --layout) COMPREPLY=($(compgen -W "channels files mix" -- "$cur")); return ;;
         -r|--rate) COMPREPLY=($(compgen -W "44100 48000 96000" -- "$cur")); return ;;
         -c|--channels|-m|--max-duration|-s|--stop-on-silence|--silence-threshold|--split-every|-p|--pre-roll|--reconnect|-t|--timeout|-n|--count)
             return ;;

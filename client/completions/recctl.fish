@@ -16,7 +16,7 @@ complete -c recctl -n "not __fish_seen_subcommand_from $commands" -a repair -d '
 set -l rec "__fish_seen_subcommand_from start toggle"
 complete -c recctl -n $rec -F
 complete -c recctl -n $rec -s d -l device -x -d 'input device (repeat for several)' -a '@input @output (recctl devices --json 2>/dev/null | string match -rg \'"id": "(.*)"\')'
-complete -c recctl -n $rec -l layout -x -d 'with several inputs: side by side or summed' -a 'channels mix'
+complete -c recctl -n $rec -l layout -x -d 'with several inputs: side by side, a file each or summed' -a 'channels files mix'
 complete -c recctl -n $rec -s r -l rate -x -a '44100 48000 96000' -d 'sample rate in Hz'
 complete -c recctl -n $rec -s c -l channels -x -d 'number of channels'
 complete -c recctl -n $rec -s f -l format -x -a 's16 s24 s32 f32' -d 'sample format'

@@ -329,7 +329,10 @@ std::map<std::string, sdbus::Variant> RecorderAdaptor::GetStatus()
                                   {"overruns", sdbus::Variant(std::uint32_t{i.report.drops.overruns})},
                                   {"gaps", sdbus::Variant(std::uint32_t{i.report.gaps})},
                                   {"drift_ppm", sdbus::Variant(i.report.driftPpm)},
-                                  {"drift_corrected", sdbus::Variant(i.report.corrected)}});
+                                  {"drift_corrected", sdbus::Variant(i.report.corrected)},
+                                  {"file", text(i.file.string())},
+                                  {"last_gap_at", sdbus::Variant(i.lastGapAt)},
+                                  {"silence", sdbus::Variant(i.silence)}});
             out["inputs"] = sdbus::Variant(inputs);
         }
         if (s.last) {

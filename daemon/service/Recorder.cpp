@@ -231,9 +231,9 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
     // before audio goes in, each next part as a split take moves on (from the
     // writer thread, hence the lock). A stream leaves no file of recd's to repair.
     if (!plan.destination.streamed())
-        hooks.onNewFile = [this](const std::filesystem::path& path) {
+        hooks.onNewFiles = [this](const std::vector<std::filesystem::path>& paths) {
             std::lock_guard lock(markerMutex_);
-            marker_.set(path);
+            marker_.set(paths);
         };
     using ms = std::chrono::duration<double, std::milli>;
     auto pending = std::make_unique<PendingStart>();
@@ -401,8 +401,14 @@ void Recorder::runStopHook(const StopResult& r)
         return; // no file to hand over
     const std::string duration = fmt::format("{:.3f}", r.duration);
     const std::string reason(stopReasonName(r.reason));
+    std::string files; // a take of several files (layout files) hands over all of them, one per line
+    for (const auto& file : r.files)
+        files += (files.empty() ? "" : "\n") + file.string();
     hooks_.spawn("on_stop", config_.onStop, {r.path.string(), duration, reason},
-                 {{"RECD_PATH", r.path.string()}, {"RECD_DURATION", duration}, {"RECD_REASON", reason}});
+                 {{"RECD_PATH", r.path.string()},
+                  {"RECD_FILES", files.empty() ? r.path.string() : files},
+                  {"RECD_DURATION", duration},
+                  {"RECD_REASON", reason}});
 }
 
 void Recorder::stop(std::optional<std::uint64_t> atUsec, Reply<StopResult> reply)
@@ -424,21 +430,28 @@ void Recorder::cancel(Reply<StopResult> reply)
 
 void Recorder::recoverInterrupted()
 {
-    const auto path = marker_.pending();
-    if (!path)
+    const auto paths = marker_.pending();
+    if (paths.empty())
         return;
     StopResult r;
-    r.path = *path;
+    r.path = paths.front();
+    r.files = paths;
     r.reason = StopReason::Recovered;
-    try {
-        const WavRepairReport report = repairWav(*path);
-        r.duration = report.newSeconds();
-        r.frames = report.blockAlign ? report.newDataBytes / report.blockAlign : 0;
-        r.message = report.describe(*path);
-        log().warn("recovered the recording a previous recd was writing when it died: {}", r.message);
-    } catch (const Error& e) {
-        r.message = e.what();
-        log().warn("a previous recd died while writing '{}'; not repaired: {}", path->string(), e.what());
+    // A take of one file per input left them all: each is repaired, and the
+    // first (whose length the others share) is what the take is known by.
+    for (const auto& path : paths) {
+        try {
+            const WavRepairReport report = repairWav(path);
+            if (path == paths.front()) {
+                r.duration = report.newSeconds();
+                r.frames = report.blockAlign ? report.newDataBytes / report.blockAlign : 0;
+            }
+            r.message += (r.message.empty() ? "" : "; ") + report.describe(path);
+            log().warn("recovered the recording a previous recd was writing when it died: {}", report.describe(path));
+        } catch (const Error& e) {
+            r.message += (r.message.empty() ? "" : "; ") + std::string(e.what());
+            log().warn("a previous recd died while writing '{}'; not repaired: {}", path.string(), e.what());
+        }
     }
     marker_.clear();
     last_ = r;

@@ -65,12 +65,17 @@ std::optional<std::string> syncDirectory(const std::filesystem::path& dir)
 // must be on the disk before the take it names writes audio: the file is
 // synced before the rename makes it the mark, and the directory after, so that
 // the rename itself is on the disk.
-void RecoveryMarker::set(const std::filesystem::path& recording)
+void RecoveryMarker::set(const std::vector<std::filesystem::path>& recordings)
 {
     std::error_code ec;
     std::filesystem::create_directories(file_.parent_path(), ec);
     const auto tmp = file_.parent_path() / (file_.filename().string() + ".tmp");
-    const std::string text = nlohmann::json{{"path", recording.string()}, {"pid", ::getpid()}}.dump() + "\n";
+    std::vector<std::string> paths;
+    for (const auto& recording : recordings)
+        paths.push_back(recording.string());
+    // "path" as well, for a recd of before several files that starts after this one died.
+    const std::string text =
+        nlohmann::json{{"path", paths.front()}, {"paths", paths}, {"pid", ::getpid()}}.dump() + "\n";
     auto failed = writeDurably(tmp, text);
     if (!failed && ::rename(tmp.c_str(), file_.c_str()) != 0)
         failed = std::strerror(errno);
@@ -87,17 +92,20 @@ void RecoveryMarker::clear()
     std::filesystem::remove(file_, ec);
 }
 
-std::optional<std::filesystem::path> RecoveryMarker::pending() const
+std::vector<std::filesystem::path> RecoveryMarker::pending() const
 {
     std::ifstream in(file_);
     if (!in)
-        return std::nullopt;
+        return {};
     try {
         const auto j = nlohmann::json::parse(in);
-        return std::filesystem::path(j.at("path").get<std::string>());
+        // A mark of a recd of before several files names just "path".
+        const auto paths = j.contains("paths") ? j.at("paths").get<std::vector<std::string>>()
+                                               : std::vector<std::string>{j.at("path").get<std::string>()};
+        return {paths.begin(), paths.end()};
     } catch (const std::exception& e) {
         log().warn("ignoring an unreadable recovery mark {}: {}", file_.string(), e.what());
-        return std::nullopt;
+        return {};
     }
 }
 

@@ -8,8 +8,8 @@
 // it must survive.
 
 #include <filesystem>
-#include <optional>
 #include <string>
+#include <vector>
 
 namespace recd {
 
@@ -19,12 +19,13 @@ public:
     static std::filesystem::path defaultPath();
     explicit RecoveryMarker(std::filesystem::path file = defaultPath()) : file_(std::move(file)) {}
 
-    // Records that `recording` is being written: atomically (write, then
-    // rename) and durably (the file and its directory synced) before it returns.
-    void set(const std::filesystem::path& recording);
+    // Records that `recordings` (one file, or one per input) are being
+    // written: atomically (write, then rename) and durably (the file and its
+    // directory synced) before it returns.
+    void set(const std::vector<std::filesystem::path>& recordings);
     void clear();
-    // The recording a predecessor left marked, if any.
-    std::optional<std::filesystem::path> pending() const;
+    // The recordings a predecessor left marked, if any.
+    std::vector<std::filesystem::path> pending() const;
 
 private:
     std::filesystem::path file_;

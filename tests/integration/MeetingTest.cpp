@@ -5,6 +5,7 @@
 #include "tests/support/AudioFile.hpp"
 #include "tests/support/DaemonFixture.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -193,6 +194,53 @@ TEST_F(MeetingTest, TwoSourcesLandEachInItsOwnChannelInTheOrderGiven)
     ASSERT_EQ(aliased.channels, 2);
     expectTone(aliased, 0, 440);
     expectTone(aliased, 1, 660);
+}
+
+class MeetingWithHookTest : public MeetingTest {
+protected:
+    // The hook writes the files it was handed, one per line, then a marker.
+    void SetUp() override
+    {
+        startDaemon("on_stop = \"printf '%s\\\\n--\\\\n' \\\"$RECD_FILES\\\" >> " + (dir / "hook.out").string() + "; true\"\n");
+    }
+};
+
+// layout files, split: the microphone (440 Hz) in the -in1 files, the other
+// side (660 Hz) in the -in2 files, part n of both the same length; recctl
+// prints the first input's file, status each input's, and the on_stop hook
+// is handed all of them.
+TEST_F(MeetingWithHookTest, AFilePerInputHoldsEachInputAndTheHookGetsThemAll)
+{
+    OtherSide other(dir.path(), 660);
+    const std::string mic = rigMicrophoneId(), far = deviceId("recd-other-side");
+    ASSERT_FALSE(far.empty()) << recctl({"devices"}).out;
+    const auto base = dir / "call.wav";
+    const auto started = recctl({"start", base.string(), "-c", "1", "-d", mic, "-d", far, "--layout", "files",
+                                 "--split-every", "0.6"});
+    ASSERT_EQ(started.exitCode, 0) << started.err << daemonLog();
+    EXPECT_EQ(started.out, (dir / "call-in1-001.wav").string() + "\n");
+    std::this_thread::sleep_for(1500ms);
+    const auto status = recctl({"status"}).out;
+    EXPECT_NE(status.find("-> " + (dir / "call-in2-003.wav").string()), std::string::npos) << status;
+    const auto stopped = recctl({"stop"});
+    ASSERT_EQ(stopped.exitCode, 0) << stopped.err;
+    EXPECT_EQ(stopped.out.substr(0, stopped.out.find('\t')), (dir / "call-in1-003.wav").string());
+    EXPECT_FALSE(std::filesystem::exists(base)) << "the path asked for only names the files";
+    for (int part = 1; part <= 3; ++part) {
+        const auto mine = readAudioFile(dir / fmt::format("call-in1-{:03}.wav", part));
+        const auto theirs = readAudioFile(dir / fmt::format("call-in2-{:03}.wav", part));
+        ASSERT_EQ(mine.channels, 1);
+        ASSERT_EQ(theirs.channels, 1);
+        EXPECT_EQ(mine.frames, theirs.frames) << "part " << part;
+        if (part < 3) {
+            EXPECT_EQ(mine.frames, 6 * rate / 10) << "part " << part;
+            expectTone(mine, 0, 440);
+            expectTone(theirs, 0, 660);
+        }
+    }
+    ASSERT_TRUE(waitFor([&] { return !readText(dir / "hook.out").empty(); }, 5s)) << daemonLog();
+    EXPECT_EQ(readText(dir / "hook.out"),
+              (dir / "call-in1-003.wav").string() + "\n" + (dir / "call-in2-003.wav").string() + "\n--\n");
 }
 
 TEST_F(MeetingTest, WhatSeveralInputsCannotDoIsRefusedBeforeAnythingStarts)

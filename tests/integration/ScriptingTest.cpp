@@ -23,14 +23,6 @@ namespace {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-std::string slurp(const std::filesystem::path& p)
-{
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 } // namespace
 
 TEST_F(DaemonTest, WaitBlocksUntilMaxDurationEndsTheTakeAndPrintsWhatStopPrints)
@@ -88,8 +80,8 @@ TEST_F(HookTest, OnStopRunsWithThePathAndDurationAndNeverHoldsTheDaemonUp)
     const auto file = dir / "with space.wav";
     ASSERT_EQ(recctl({"start", file.string(), "--max-duration", "0.5"}).exitCode, 0);
     ASSERT_EQ(recctl({"wait"}).exitCode, 0);
-    ASSERT_TRUE(waitFor([&] { return !slurp(dir / "hook.out").empty(); }, 5s)) << daemonLog();
-    EXPECT_EQ(slurp(dir / "hook.out"), "max_duration|none|none|" + file.string() + "|0.500|max_duration\n");
+    ASSERT_TRUE(waitFor([&] { return !readText(dir / "hook.out").empty(); }, 5s)) << daemonLog();
+    EXPECT_EQ(readText(dir / "hook.out"), "max_duration|none|none|" + file.string() + "|0.500|max_duration\n");
     EXPECT_TRUE(waitFor([&] { return daemonLog().find("on_stop hook") != std::string::npos &&
                                      daemonLog().find(": done") != std::string::npos; },
                         5s))
@@ -99,7 +91,7 @@ TEST_F(HookTest, OnStopRunsWithThePathAndDurationAndNeverHoldsTheDaemonUp)
     ASSERT_EQ(recctl({"start", (dir / "gone.wav").string()}).exitCode, 0);
     ASSERT_EQ(recctl({"cancel"}).exitCode, 0);
     std::this_thread::sleep_for(300ms);
-    EXPECT_EQ(slurp(dir / "hook.out").find("gone.wav"), std::string::npos);
+    EXPECT_EQ(readText(dir / "hook.out").find("gone.wav"), std::string::npos);
 }
 
 class SlowFailingHookTest : public DaemonTest {

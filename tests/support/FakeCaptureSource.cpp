@@ -31,12 +31,12 @@ void FakeCaptureSource::deliver(std::uint64_t frames, bool silent)
     }
 }
 
-void FakeCaptureSource::deliverBufferAt(unsigned frames, std::int64_t atNs)
+void FakeCaptureSource::deliverBufferAt(unsigned frames, std::int64_t atNs, std::int64_t nominalNs)
 {
-    deliverBuffer(std::min(frames, static_cast<unsigned>(buffer_.size() / format_.channels)), false, atNs);
+    deliverBuffer(std::min(frames, static_cast<unsigned>(buffer_.size() / format_.channels)), false, atNs, nominalNs);
 }
 
-void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs)
+void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs, std::int64_t nominalNs)
 {
     if (stopped_.load())
         return;
@@ -62,6 +62,9 @@ void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs
         const std::uint64_t count = deliveries_.empty() ? 0 : deliveries_.back().second;
         deliveries_.emplace_back(std::max(atNs, last + 1), count + pushed);
         delivered_ += n;
+        lastNominalNs_ = nominalNs ? nominalNs
+                                   : deliveries_.front().first +
+                                         static_cast<std::int64_t>(delivered_ * 1'000'000'000 / format_.rate);
     }
     sincePost_ += pushed;
     if (const std::uint64_t every = wakeEvery_.load(); every > 0 && sincePost_ >= every) {
@@ -88,7 +91,7 @@ CaptureProgress FakeCaptureSource::progress() const noexcept
     // device's would, so that nothing arrives before it was captured.
     p.firstBufferNs = deliveries_.front().first;
     p.clockFrames = delivered_;
-    p.lastBufferNs = p.firstBufferNs + static_cast<std::int64_t>(delivered_ * 1'000'000'000 / format_.rate);
+    p.lastBufferNs = lastNominalNs_;
     return p;
 }
 
@@ -106,17 +109,19 @@ std::int64_t FakeCaptureSource::timeOf(std::uint64_t position) const noexcept
     std::lock_guard lock(*clock_);
     if (deliveries_.empty())
         return monotonicNs();
-    // The instant after which the frame was the next to come: the last
-    // delivery that ended at or before it, so that positionAt(timeOf(p)) is p
-    // where p is where a delivery ended. A frame not delivered yet comes at the
+    // The frame is captured with the delivery that brings it (the fake's
+    // clock is its deliveries): the instant just before that delivery, so that
+    // positionAt(timeOf(p)) is p where p is where a delivery ended, and a frame
+    // that came after a pause in deliveries (a stalled source) is placed at
+    // the delivery it came with. A frame not delivered yet comes at the
     // nominal rate after the last.
     const auto after = std::upper_bound(deliveries_.begin(), deliveries_.end(), position,
                                         [](std::uint64_t p, const auto& d) { return p < d.second; });
     if (after == deliveries_.begin())
         return deliveries_.front().first;
-    const auto& [ns, count] = *std::prev(after);
     if (after != deliveries_.end())
-        return ns;
+        return after->first - 1;
+    const auto& [ns, count] = *std::prev(after);
     return ns + static_cast<std::int64_t>((position - count) * 1'000'000'000 / format_.rate);
 }
 
@@ -152,9 +157,12 @@ std::unique_ptr<CaptureSource> FakeCaptureOpener::open(const DeviceInfo& device,
         // Inputs on one clock: the first buffers of the sources one take opens
         // (within 200 ms of each other; a reconnect comes later) at one instant.
         std::lock_guard lock(mutex_);
-        if (!firstBufferNs_ || monotonicNs() - *firstBufferNs_ > 200'000'000)
+        if (!firstBufferNs_ || monotonicNs() - *firstBufferNs_ > 200'000'000) {
+            rate_ = format.rate;
             firstBufferNs_ = monotonicNs();
-        source->deliverBufferAt(bufferFrames, *firstBufferNs_);
+            sharedFrames_ = bufferFrames;
+        }
+        source->deliverBufferAt(bufferFrames, *firstBufferNs_, nominalNs());
     }
     last_.store(source.get());
     opened_.fetch_add(1);
@@ -175,10 +183,26 @@ void FakeCaptureOpener::deliverCounterToAll(std::uint64_t frames, double secondS
         owedToOthers_ += n * secondSpeed;
         const auto others = static_cast<unsigned>(owedToOthers_);
         owedToOthers_ -= others;
+        sharedFrames_ += n;
         for (std::size_t i = 0; i < sources_.size(); ++i)
-            sources_[i]->deliverBufferAt(i == 0 ? n : others, at);
+            if (i >= stalled_.size() || !stalled_[i])
+                sources_[i]->deliverBufferAt(i == 0 ? n : others, at, nominalNs());
         frames -= n;
     }
+}
+
+void FakeCaptureOpener::stall(std::size_t index, bool stalled)
+{
+    std::lock_guard lock(mutex_);
+    stalled_.resize(std::max(stalled_.size(), index + 1), false);
+    stalled_[index] = stalled;
+}
+
+// Where the shared clock stands: the buffers delivered so far arrive at the
+// nominal pace from the first, as a device's would.
+std::int64_t FakeCaptureOpener::nominalNs() const
+{
+    return *firstBufferNs_ + static_cast<std::int64_t>(sharedFrames_ * 1'000'000'000 / rate_);
 }
 
 std::vector<DeviceInfo> FakeCaptureOpener::devices()

@@ -44,8 +44,10 @@ public:
     void deliverCounter(std::uint64_t frames);
     void deliverSilence(std::uint64_t frames);
     // One buffer of up to bufferFrames of the counter, delivered at `atNs`
-    // (not before the last delivery): several sources on one clock.
-    void deliverBufferAt(unsigned frames, std::int64_t atNs);
+    // (not before the last delivery): several sources on one clock, whose
+    // buffers are said to arrive at `nominalNs` (progress().lastBufferNs; 0:
+    // at this source's own nominal pace).
+    void deliverBufferAt(unsigned frames, std::int64_t atNs, std::int64_t nominalNs = 0);
     // The source dies, as a device that went away: failed() from now on.
     void fail() noexcept { failed_.store(true); }
     // Frames delivered so far, into the ring or dropped: the next counter index.
@@ -70,7 +72,7 @@ public:
 
 private:
     void deliver(std::uint64_t frames, bool silent);
-    void deliverBuffer(unsigned frames, bool silent, std::int64_t atNs);
+    void deliverBuffer(unsigned frames, bool silent, std::int64_t atNs, std::int64_t nominalNs = 0);
 
     CaptureFormat format_;
     unsigned bufferFrames_;
@@ -85,6 +87,7 @@ private:
     // (when, frames in the ring's count after it): one per buffer delivered.
     std::vector<std::pair<std::int64_t, std::uint64_t>> deliveries_;
     std::uint64_t delivered_ = 0;
+    std::int64_t lastNominalNs_ = 0;
     DropCounts drops_;
     const std::uint64_t firstIndex_;
     std::vector<std::int16_t> buffer_;
@@ -117,12 +120,19 @@ public:
     // `secondSpeed`, the sources after the first deliver that many frames per
     // frame of the first: a clock that runs fast (1.001: 0.1 %) or slow.
     void deliverCounterToAll(std::uint64_t frames, double secondSpeed = 1.0);
+    // Source `index` (in the order opened) gets nothing from deliverCounterToAll
+    // while stalled, as a suspended or stalled device; the others go on.
+    void stall(std::size_t index, bool stalled);
 
 private:
     std::mutex mutex_;
     std::vector<FakeCaptureSource*> sources_;
     std::shared_ptr<std::recursive_mutex> clock_ = std::make_shared<std::recursive_mutex>();
     std::optional<std::int64_t> firstBufferNs_;
+    std::uint64_t sharedFrames_ = 0; // frames of the shared clock since firstBufferNs_
+    unsigned rate_ = 48000;
+    std::int64_t nominalNs() const;
+    std::vector<bool> stalled_;
     double owedToOthers_ = 0; // fractional frames the faster sources are due
     std::atomic<FakeCaptureSource*> last_{nullptr};
     std::atomic<int> opened_{0};

@@ -1,6 +1,8 @@
 #include "tests/support/TempDir.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -30,6 +32,14 @@ std::vector<std::string> TempDir::entries() const
         out.push_back(e.path().filename().string());
     std::sort(out.begin(), out.end());
     return out;
+}
+
+std::string readText(const std::filesystem::path& path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 } // namespace recd::test

@@ -22,4 +22,7 @@ private:
     std::filesystem::path path_;
 };
 
+// The whole of a text file; empty if it cannot be read (yet).
+std::string readText(const std::filesystem::path& path);
+
 } // namespace recd::test

@@ -12,11 +12,13 @@
 #include "tests/support/FakeCaptureSource.hpp"
 #include "tests/support/TempDir.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -245,9 +247,9 @@ TEST_F(SessionOnFakeSource, SplitPartsMeetWithoutAFrameLostOrDoubled)
     r.splitEvery = 0.25; // 12000 frames a part
     std::vector<std::filesystem::path> parts;
     std::mutex partsMutex;
-    hooks.onNewFile = [&](const std::filesystem::path& p) {
+    hooks.onNewFiles = [&](const std::vector<std::filesystem::path>& p) {
         std::lock_guard lock(partsMutex);
-        parts.push_back(p);
+        parts.push_back(p.at(0));
     };
     auto session = start(plan("split.wav", r));
     source().deliverCounter(11'000);
@@ -416,7 +418,7 @@ TEST_F(SessionOnFakeSource, TwoInputsLandSideBySideInTheOrderGivenAlignedToTheFr
     r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
     r.splitEvery = 0.5;
     std::vector<std::filesystem::path> parts;
-    hooks.onNewFile = [&](const std::filesystem::path& p) { parts.push_back(p); };
+    hooks.onNewFiles = [&](const std::vector<std::filesystem::path>& p) { parts.push_back(p.at(0)); };
     auto session = start(plan("meeting.wav", r));
     EXPECT_EQ(session->plan().channels, 4u);
     opener.deliverCounterToAll(30'000);
@@ -436,6 +438,213 @@ TEST_F(SessionOnFakeSource, TwoInputsLandSideBySideInTheOrderGivenAlignedToTheFr
     for (std::int64_t f = 0; f < a.frames; ++f)
         ASSERT_EQ(counterIndexAt(a, f, 2), counterIndexAt(a, f, 0) + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter))
             << "frame " << f << ": the second input's frame of the same instant";
+}
+
+// layout files: a file per input, named -in1, -in2, each holding its input's
+// frames of the same instants, split at the same frame; the take is known by
+// the first input's file, and every file was named before audio went in.
+TEST_F(SessionOnFakeSource, AFilePerInputSplitAtTheSameFrames)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    r.layout = "files";
+    r.channels = 2;
+    r.splitEvery = 0.5;
+    std::vector<std::vector<std::filesystem::path>> announced;
+    hooks.onNewFiles = [&](const std::vector<std::filesystem::path>& p) { announced.push_back(p); };
+    const CapturePlan p = plan("meeting.wav", r);
+    EXPECT_EQ(p.files, 2u);
+    EXPECT_EQ(p.channels, 2u);
+    EXPECT_EQ(p.destination.path(), dir / "meeting-in1-001.wav");
+    auto session = start(p);
+    opener.deliverCounterToAll(30'000);
+    session->pause();
+    opener.deliverCounterToAll(6'000);
+    session->resume();
+    opener.deliverCounterToAll(30'000);
+    const auto status = session->status();
+    ASSERT_EQ(status.inputs.size(), 2u);
+    EXPECT_EQ(status.inputs[0].file, dir / fmt::format("meeting-in1-{:03}.wav", status.part));
+    EXPECT_EQ(status.inputs[1].file, dir / fmt::format("meeting-in2-{:03}.wav", status.part));
+    EXPECT_EQ(status.path, status.inputs[0].file);
+    const StopResult stopped = session->stop();
+    EXPECT_EQ(stopped.path, dir / "meeting-in1-003.wav");
+    EXPECT_EQ(stopped.files, (std::vector<std::filesystem::path>{dir / "meeting-in1-003.wav", dir / "meeting-in2-003.wav"}));
+    ASSERT_EQ(announced.size(), 3u);
+    std::vector<std::filesystem::path> first, second;
+    for (unsigned part = 1; part <= 3; ++part) {
+        const auto name = [&](int input) { return dir / fmt::format("meeting-in{}-{:03}.wav", input, part); };
+        EXPECT_EQ(announced[part - 1], (std::vector<std::filesystem::path>{name(1), name(2)}));
+        first.push_back(name(1));
+        second.push_back(name(2));
+        EXPECT_EQ(readAudioFile(name(1)).frames, readAudioFile(name(2)).frames) << "part " << part;
+    }
+    const auto a = readParts(first);
+    const auto b = readParts(second);
+    ASSERT_EQ(a.channels, 2);
+    ASSERT_EQ(b.channels, 2);
+    EXPECT_EQ(a.frames, 60'000);
+    EXPECT_EQ(b.frames, 60'000);
+    const auto c = checkCounter(a);
+    ASSERT_EQ(c.jumps.size(), 1u) << "the pause";
+    EXPECT_EQ(c.jumps[0].first, 30'000);
+    EXPECT_EQ(c.firstIndex, static_cast<std::int64_t>(buffer));
+    for (std::int64_t f = 0; f < a.frames; ++f)
+        ASSERT_EQ(counterIndexAt(b, f, 0), counterIndexAt(a, f, 0) + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter))
+            << "frame " << f << ": the second input's frame of the same instant";
+}
+
+// Nothing is created when any input's file exists, and a take that is
+// cancelled leaves none of them.
+TEST_F(SessionOnFakeSource, AFilePerInputRefusesAnExistingFileAndCancelLeavesNone)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    r.layout = "files";
+    std::ofstream(dir / "taken-in2.wav") << "keep";
+    try {
+        plan("taken.wav", r);
+        FAIL() << "planned over an existing file";
+    } catch (const FileExists& e) {
+        EXPECT_NE(std::string(e.what()).find("taken-in2.wav"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"taken-in2.wav"});
+    auto session = start(plan("gone.wav", r));
+    opener.deliverCounterToAll(10'000);
+    EXPECT_EQ(dir.entries(), (std::vector<std::string>{"gone-in1.wav", "gone-in2.wav", "taken-in2.wav"}));
+    session->cancel();
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"taken-in2.wav"});
+}
+
+// The frames of file `a` where input 2's channels (2 and 3) are silent.
+std::vector<std::int64_t> silentFramesOfTheSecond(const AudioFile& a)
+{
+    std::vector<std::int64_t> silent;
+    for (std::int64_t f = 0; f < a.frames; ++f)
+        if (counterIndexAt(a, f, 2) == 0)
+            silent.push_back(f);
+    return silent;
+}
+
+// Delivers to the inputs that are not stalled, 10 ms at a time, until `done`
+// (the reader merges between deliveries, as it would between a device's):
+// the frames delivered to those that go on.
+std::uint64_t deliverUntil(FakeCaptureOpener& opener, const std::function<bool()>& done)
+{
+    std::uint64_t frames = 0;
+    for (int step = 0; step < 500 && !done(); ++step) {
+        opener.deliverCounterToAll(buffer);
+        frames += buffer;
+        std::this_thread::sleep_for(2ms);
+    }
+    return frames;
+}
+
+// The second input stalls while the first goes on: the take goes on, the
+// second's channels are silence from the frame it stopped at, the gap is
+// counted where it began, and when it delivers again it is placed by its
+// clock, beside the first input's frames of the same instant, from its first
+// frame after the stall.
+TEST_F(SessionOnFakeSource, AStalledInputIsSilenceWhileTheOthersGoOnAndComesBackInStep)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    auto session = start(plan("stall.wav", r));
+    opener.deliverCounterToAll(24'000);
+    opener.stall(1, true);
+    const auto second = [&] { return session->status().inputs.at(1); };
+    std::uint64_t stalled = deliverUntil(opener, [&] { return second().lastGapAt >= 0; });
+    ASSERT_GE(second().lastGapAt, 0) << "the stall was never noticed";
+    EXPECT_DOUBLE_EQ(second().lastGapAt, 0.5) << "where the second input's audio ended";
+    EXPECT_EQ(second().report.gaps, 1u);
+    opener.deliverCounterToAll(12'000);
+    stalled += 12'000;
+    opener.stall(1, false);
+    const auto back = [&] { return second().silence > 0 && !session->status().inputs.empty() &&
+                                   session->frames() > 24'000 + stalled + 9'600; };
+    const std::uint64_t after = deliverUntil(opener, back) + 24'000;
+    opener.deliverCounterToAll(24'000);
+    const auto during = session->status();
+    EXPECT_EQ(during.state, SessionState::Recording);
+    const StopResult stopped = session->stop();
+    EXPECT_EQ(stopped.reason, StopReason::Requested);
+
+    const auto a = readAudioFile(stopped.path);
+    ASSERT_EQ(a.channels, 4);
+    EXPECT_EQ(a.frames, static_cast<std::int64_t>(24'000 + stalled + after)) << "the first input's every frame";
+    const auto c = checkCounter(a);
+    EXPECT_TRUE(c.jumps.empty()) << "the first input goes on unbroken";
+    // The second: its own frames, silence from 24,000, then its own again.
+    std::int64_t resumed = -1;
+    for (std::int64_t f = 0; f < a.frames; ++f) {
+        const std::int64_t first = counterIndexAt(a, f, 0), own = counterIndexAt(a, f, 2);
+        if (f < 24'000) {
+            ASSERT_EQ(own, first + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter)) << "frame " << f;
+        } else if (own == 0) {
+            ASSERT_LT(resumed, 0) << "frame " << f << ": silent again after it came back";
+        } else {
+            if (resumed < 0)
+                resumed = f;
+            // It missed `stalled` frames of the shared clock.
+            ASSERT_EQ(own, first + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter - stalled))
+                << "frame " << f << ": beside the first input's frame of the same instant";
+        }
+    }
+    ASSERT_GE(resumed, 0) << "the second input never came back";
+    const auto due = static_cast<std::int64_t>(24'000 + stalled);
+    EXPECT_EQ(resumed, due) << "none of its audio lost once it is back";
+    std::cout << "second input: silent from 24000, back at " << resumed << " (its audio resumed at " << due
+              << "); " << during.inputs[1].silence << " s of silence\n";
+    EXPECT_NEAR(during.inputs[1].silence, static_cast<double>(resumed - 24'000) / rate, 0.001);
+}
+
+// A second input that fails (a device gone) is silence to the end of the
+// take, which goes on and ends as asked.
+TEST_F(SessionOnFakeSource, AFailedInputIsSilenceToTheEndOfATakeThatGoesOn)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    auto session = start(plan("lost.wav", r));
+    opener.deliverCounterToAll(12'000);
+    opener.source().fail();
+    opener.stall(1, true);
+    deliverUntil(opener, [&] { return session->status().inputs.at(1).lastGapAt >= 0; });
+    opener.deliverCounterToAll(12'000);
+    ASSERT_EQ(session->state(), SessionState::Recording);
+    ASSERT_FALSE(session->ended());
+    const StopResult lost = session->stop();
+    EXPECT_EQ(lost.reason, StopReason::Requested);
+    const auto a = readAudioFile(lost.path);
+    const auto silent = silentFramesOfTheSecond(a);
+    ASSERT_FALSE(silent.empty());
+    EXPECT_EQ(silent.front(), 12'000);
+    EXPECT_EQ(static_cast<std::int64_t>(silent.size()), a.frames - 12'000) << "silent to the end";
+}
+
+// A first input that stalls hands the pace to the next: the take goes on at
+// the second input's pace, the first's channels silent, and the stop cuts
+// where it was asked, by the second input's clock.
+TEST_F(SessionOnFakeSource, AStalledFirstInputHandsThePaceToTheNext)
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    auto session = start(plan("paced.wav", r));
+    opener.deliverCounterToAll(12'000);
+    opener.stall(0, true);
+    std::uint64_t more = deliverUntil(opener, [&] { return session->status().inputs.at(0).lastGapAt >= 0; });
+    opener.deliverCounterToAll(24'000);
+    more += 24'000;
+    const StopResult p = session->stop();
+    EXPECT_EQ(p.reason, StopReason::Requested);
+    const auto b = readAudioFile(p.path);
+    EXPECT_EQ(b.frames, static_cast<std::int64_t>(12'000 + more)) << "paced by the second input";
+    for (std::int64_t f = 0; f < b.frames; ++f) {
+        ASSERT_EQ(counterIndexAt(b, f, 2), static_cast<std::int64_t>(FakeCaptureOpener::secondCounter + buffer) + f)
+            << "frame " << f << ": the second input goes on unbroken";
+        if (f >= 12'000) {
+            ASSERT_EQ(counterIndexAt(b, f, 0), 0) << "frame " << f << ": the stalled first input is silence";
+        }
+    }
 }
 
 // mix sums the inputs, each at 1/n: two inputs are averaged, so the sum of

@@ -253,11 +253,41 @@ TEST_F(RecordingRequestTest, SeveralInputsRefuseWhatTheyCannotDoSayingWhy)
     EXPECT_NE(refusal(r).find("a take of several inputs has none"), std::string::npos) << refusal(r);
     r.preRoll.reset();
     r.reconnect = 5.0;
-    EXPECT_NE(refusal(r).find("cannot reconnect yet"), std::string::npos) << refusal(r);
+    EXPECT_NE(refusal(r).find("cannot reopen one yet"), std::string::npos) << refusal(r);
     r.reconnect.reset();
     r.inputs = {"mic", "nothing-like-it"};
     EXPECT_NE(refusal(r).find("no input device matches 'nothing-like-it'"), std::string::npos) << refusal(r);
     auto one = request("one.wav");
     one.layout = "mix";
-    EXPECT_NE(refusal(one).find("layout mix sums several inputs"), std::string::npos) << refusal(one);
+    EXPECT_NE(refusal(one).find("layout mix is for several inputs; give two or more in inputs"), std::string::npos)
+        << refusal(one);
+    one.layout = "files";
+    EXPECT_NE(refusal(one).find("layout files is for several inputs"), std::string::npos) << refusal(one);
+}
+
+// layout files: a file per input, each of the channels asked for, each within
+// the container's limit; the path asked for names them and is not itself written.
+TEST_F(RecordingRequestTest, AFilePerInputIsNamedAfterThePathAndHoldsOneInput)
+{
+    auto r = request("meeting.mp3");
+    r.inputs = {"mic", "monitor"};
+    r.layout = "files";
+    const auto plan = planCapture(r, micAndMonitor());
+    EXPECT_EQ(plan.files, 2u);
+    EXPECT_EQ(plan.channels, 2u) << "MP3's limit is per file";
+    EXPECT_EQ(plan.destination.path(), dir / "meeting-in1.mp3");
+    EXPECT_EQ(plan.splitBase, dir / "meeting.mp3");
+    EXPECT_EQ(takeFilePath(plan.splitBase, 1, 2, 0), dir / "meeting-in2.mp3");
+    EXPECT_EQ(takeFilePath(plan.splitBase, 1, 2, 7), dir / "meeting-in2-007.mp3");
+    EXPECT_EQ(takeFilePath(plan.splitBase, 0, 1, 7), dir / "meeting-007.mp3");
+
+    auto streamed = request("");
+    streamed.path.clear();
+    streamed.streamFd = std::make_shared<const int>(1);
+    streamed.inputs = r.inputs;
+    streamed.layout = "files";
+    EXPECT_NE(refusal(streamed).find("layout files writes a file per input; a take streamed to one descriptor"),
+              std::string::npos)
+        << refusal(streamed);
+    EXPECT_TRUE(dir.entries().empty());
 }

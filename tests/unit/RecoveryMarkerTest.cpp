@@ -34,14 +34,31 @@ TEST(RecoveryMarker, SetNamesTheRecordingAndClearForgetsIt)
 {
     TempDir own;
     RecoveryMarker marker(probeDir(own) / "state" / "recording.json");
-    EXPECT_FALSE(marker.pending());
-    marker.set("/home/u/Recordings/take.wav");
-    ASSERT_TRUE(marker.pending());
-    EXPECT_EQ(*marker.pending(), "/home/u/Recordings/take.wav");
+    EXPECT_TRUE(marker.pending().empty());
+    marker.set({"/home/u/Recordings/take.wav"});
+    EXPECT_EQ(marker.pending(), std::vector<std::filesystem::path>{"/home/u/Recordings/take.wav"});
     if (!std::getenv("RECD_MARKER_PROBE_DIR")) {
         marker.clear();
-        EXPECT_FALSE(marker.pending());
+        EXPECT_TRUE(marker.pending().empty());
     }
+}
+
+// A take of one file per input marks every file, in order.
+TEST(RecoveryMarker, EveryFileOfATakeIsNamed)
+{
+    TempDir own;
+    RecoveryMarker marker(own / "recording.json");
+    const std::vector<std::filesystem::path> files{"/r/meeting-in1.wav", "/r/meeting-in2.wav"};
+    marker.set(files);
+    EXPECT_EQ(marker.pending(), files);
+}
+
+// The mark a recd of before several files left: only "path".
+TEST(RecoveryMarker, AMarkNamingOnePathIsRead)
+{
+    TempDir own;
+    std::ofstream(own / "recording.json") << R"({"path": "/r/take.wav", "pid": 12})";
+    EXPECT_EQ(RecoveryMarker(own / "recording.json").pending(), std::vector<std::filesystem::path>{"/r/take.wav"});
 }
 
 TEST(RecoveryMarker, TheMarkIsSyncedBeforeItIsRenamedInAndTheDirectoryAfter)

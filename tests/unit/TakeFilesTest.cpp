@@ -54,8 +54,8 @@ std::vector<long> valuesOf(const std::filesystem::path& path)
 // written in one go.
 std::unique_ptr<TakeFiles> writeTake(const std::filesystem::path& base, std::uint64_t partFrames, std::uint64_t frames)
 {
-    auto files = std::make_unique<TakeFiles>(monoWav(partPath(base, 1)), base, partFrames,
-                                             std::function<void(const std::filesystem::path&)>{});
+    auto files = std::make_unique<TakeFiles>(monoWav(partPath(base, 1)), std::vector<std::string>{}, base,
+                                             partFrames, TakeFiles::OnNewFiles{});
     const auto values = counting(0, frames);
     files->write(reinterpret_cast<const std::byte*>(values.data()), frames, 0);
     return files;
@@ -68,8 +68,8 @@ TEST(TakeFiles, PartsMeetToTheFrameWhateverTheWriteSizes)
     TempDir dir;
     const auto base = dir.path() / "take.wav";
     std::vector<std::filesystem::path> announced;
-    TakeFiles files(monoWav(partPath(base, 1)), base, 1000,
-                    [&](const std::filesystem::path& p) { announced.push_back(p); });
+    TakeFiles files(monoWav(partPath(base, 1)), {}, base, 1000,
+                    [&](const std::vector<std::filesystem::path>& p) { announced.push_back(p.at(0)); });
     std::mt19937 random(7);
     std::uint64_t written = 0;
     while (written < 3500) {

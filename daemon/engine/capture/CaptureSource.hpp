@@ -51,6 +51,11 @@ struct InputReport {
     std::uint32_t gaps = 0;
     double driftPpm = 0;    // how much faster its clock runs than the first input's, as measured
     bool corrected = false; // its drift is resampled away
+    // Of one input among several: the source's frame where it last stopped
+    // delivering while the others went on (-1: never), and the frames of
+    // silence that stood in for it.
+    std::int64_t lastGapFrame = -1;
+    std::uint64_t silentFrames = 0;
 };
 
 class CaptureSource {
@@ -103,7 +108,7 @@ public:
     // nothing more.
     virtual bool failed() const noexcept = 0;
     // Each input's report; a source of one input has one.
-    virtual std::vector<InputReport> inputReports() const { return {InputReport{drops(), gaps(), 0, false}}; }
+    virtual std::vector<InputReport> inputReports() const { return {InputReport{drops(), gaps(), 0, false, -1, 0}}; }
 };
 
 } // namespace recd

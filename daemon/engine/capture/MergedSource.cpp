@@ -55,13 +55,15 @@ MergedSource::MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, L
     sampledFrames_.assign(inputs_.size(), 0);
     resampled_.resize(inputs_.size());
     passedFrames_.assign(inputs_.size(), 0);
+    readFrames_.assign(inputs_.size(), 0);
+    faults_.resize(inputs_.size());
 }
 
 // The first input's frame that is the merged frame 0: where the clocks place
 // the moment the merged source was made (an estimate until they settle).
 std::uint64_t MergedSource::firstStart() const noexcept
 {
-    return aligned_.load(std::memory_order_acquire) ? starts_[0] : inputs_[0]->positionAt(beganNs_);
+    return inputs_[0]->positionAt(beganNs_);
 }
 
 // Where each input's clock puts its frame 0, by its least delayed buffer: a
@@ -118,43 +120,71 @@ bool MergedSource::align() noexcept
     });
     if (!settled && monotonicNs() - beganNs_ < alignWithinNs)
         return false;
-    std::vector<std::uint64_t> starts{inputs_[0]->positionAt(beganNs_)};
-    for (std::size_t i = 1; i < inputs_.size(); ++i)
-        starts.push_back(startBeside(i, starts[0]));
+    std::vector<std::int64_t> starts;
+    const std::uint64_t first = firstStart();
+    for (std::size_t i = 0; i < inputs_.size(); ++i)
+        starts.push_back(static_cast<std::int64_t>(i == 0 ? first : startBeside(i, first)));
     // Nothing has been read from the inputs' rings: what lies before each
     // start is dropped now.
     const std::size_t frameBytes = inputFormat_.frameBytes();
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
         RingBuffer& r = inputs_[i]->ring();
-        r.consume(std::min<std::size_t>(r.readable(), starts[i] * frameBytes));
+        const std::size_t frames = std::min<std::size_t>(r.readable() / frameBytes, static_cast<std::size_t>(starts[i]));
+        r.consume(frames * frameBytes);
+        readFrames_[i] = frames;
     }
-    starts_ = std::move(starts);
+    {
+        std::lock_guard lock(mutex_);
+        starts_ = std::move(starts);
+    }
     aligned_.store(true, std::memory_order_release);
     return true;
+}
+
+// The frames input i has ready to merge.
+std::size_t MergedSource::available(std::size_t i)
+{
+    const std::size_t inBytes = inputFormat_.frameBytes();
+    if (resampled_[i]) {
+        resample(i);
+        return resampled_[i]->frames(inBytes);
+    }
+    return inputs_[i]->ring().readable() / inBytes;
 }
 
 void MergedSource::merge()
 {
     if (!aligned_.load(std::memory_order_relaxed) && !align())
         return;
+    findFaults();
     measureDrift();
+    // An input coming back is placed before anything more is merged, so that
+    // none of its audio lands where silence was already written for it.
+    if (std::any_of(faults_.begin(), faults_.end(), [](const Fault& f) { return f.returning; }))
+        return;
     const std::size_t inBytes = inputFormat_.frameBytes();
     const std::size_t outBytes = format_.frameBytes();
     for (;;) {
-        std::size_t frames = ring_.writable() / outBytes;
+        // The inputs that deliver set how much can be merged; one that does
+        // not is silence, up to where it comes back.
+        const std::uint64_t merged = framesPushed_.load(std::memory_order_relaxed);
+        std::size_t frames = std::min(ring_.writable() / outBytes, chunkFrames);
+        bool paced = false;
         for (std::size_t i = 0; i < inputs_.size(); ++i) {
-            if (resampled_[i]) {
-                resample(i);
-                frames = std::min(frames, resampled_[i]->frames(inBytes));
-            } else {
-                frames = std::min(frames, inputs_[i]->ring().readable() / inBytes);
+            const Fault& f = faults_[i];
+            if (!f.silent) {
+                frames = std::min(frames, available(i));
+                paced = true;
+            } else if (f.silentUntil) {
+                frames = std::min<std::size_t>(frames, f.silentUntil - merged);
             }
         }
-        frames = std::min(frames, chunkFrames);
-        if (frames == 0)
+        if (frames == 0 || !paced)
             return;
         for (std::size_t i = 0; i < inputs_.size(); ++i) {
-            if (auto& r = resampled_[i]) {
+            if (faults_[i].silent) {
+                std::memset(scratch_[i].data(), 0, frames * inBytes);
+            } else if (auto& r = resampled_[i]) {
                 std::memcpy(scratch_[i].data(), r->produced.data() + r->readAt, frames * inBytes);
                 r->readAt += frames * inBytes;
                 if (r->readAt * 2 > r->produced.size()) {
@@ -164,12 +194,127 @@ void MergedSource::merge()
             } else {
                 inputs_[i]->ring().read(scratch_[i].data(), frames * inBytes);
                 passedFrames_[i] += frames;
+                readFrames_[i] += frames;
             }
         }
         combine(frames);
         ring_.write(merged_.data(), frames * outBytes);
         framesPushed_.fetch_add(frames, std::memory_order_release);
+        for (std::size_t i = 0; i < inputs_.size(); ++i) {
+            Fault& f = faults_[i];
+            if (!f.silent)
+                continue;
+            std::lock_guard lock(mutex_);
+            f.silentFrames += frames;
+            if (f.silentUntil && f.silentUntil == merged + frames)
+                placeAgain(i, f.silentUntil);
+        }
     }
+}
+
+// An input that has delivered nothing for longer than a gap (three of its
+// deliveries and 50 ms, as CaptureCallback tells one) while another input went
+// on, and has nothing left to merge, is silence from here; one that has
+// delivered again for a few buffers since is placed by its clock.
+void MergedSource::findFaults()
+{
+    if (inputs_.size() < 2)
+        return;
+    std::int64_t latest = 0;
+    for (const auto& input : inputs_)
+        if (!input->failed())
+            latest = std::max(latest, input->progress().lastBufferNs);
+    const std::uint64_t merged = framesPushed_.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        Fault& f = faults_[i];
+        const CaptureProgress p = inputs_[i]->progress();
+        const std::int64_t deliveryNs =
+            static_cast<std::int64_t>(inputs_[i]->deliveryFrames()) * 1'000'000'000 / inputFormat_.rate;
+        const bool stopped = inputs_[i]->failed() || latest - p.lastBufferNs > 3 * deliveryNs + 50'000'000;
+        if (!f.silent) {
+            if (!stopped || available(i) > 0)
+                continue;
+            std::lock_guard lock(mutex_);
+            f.silent = true;
+            f.silentUntil = 0;
+            f.clockAtStop = p.clockFrames;
+            ++f.gaps;
+            f.lastGapFrame = static_cast<std::int64_t>(merged);
+            log().warn("input {} {} at {:.3f} s of the merged inputs; its channels carry silence{}", i + 1,
+                       inputs_[i]->failed() ? "failed" : "stopped delivering",
+                       static_cast<double>(merged) / inputFormat_.rate,
+                       inputs_[i]->failed() ? "" : " until it comes back");
+            continue;
+        }
+        // Back once a few buffers have come, so that its clock has settled
+        // again (a gap restarts it, CaptureStream::Core::publish); the merge
+        // waits that long (unless it stops again), not the input's audio.
+        const std::uint64_t settle = std::max<std::uint64_t>(inputFormat_.rate / 10, 3ULL * inputs_[i]->deliveryFrames());
+        const bool delivering = !stopped && p.clockFrames > f.clockAtStop;
+        f.returning = !f.silentUntil && delivering && p.clockFrames < f.clockAtStop + settle;
+        if (f.silentUntil || !delivering || f.returning)
+            continue;
+        // Its next frame goes where the pacing input's clock puts the instant
+        // it was captured; what came before the merged source has got to is dropped.
+        const std::size_t by = pace();
+        const auto target = faults_[by].silent ? static_cast<double>(merged)
+                                               : mergedFrameAt(by, inputs_[i]->timeOf(readFrames_[i]));
+        const auto resumeAt = static_cast<std::uint64_t>(std::max(0.0, std::round(target)));
+        std::lock_guard lock(mutex_);
+        if (resumeAt > merged) {
+            f.silentUntil = resumeAt;
+        } else {
+            const std::size_t inBytes = inputFormat_.frameBytes();
+            RingBuffer& ring = inputs_[i]->ring();
+            const std::size_t late = std::min<std::size_t>(ring.readable() / inBytes, merged - resumeAt);
+            ring.consume(late * inBytes);
+            readFrames_[i] += late;
+            placeAgain(i, merged);
+        }
+    }
+    // Only the pacing input's deliveries wake the reader (one wake-up per
+    // delivery, not one per input).
+    const std::size_t by = pace();
+    if (const std::size_t was = waker_.load(); by != was) {
+        inputs_[by]->wakeReaderEvery(wakeEvery_.load());
+        waker_.store(by);
+        inputs_[was]->wakeReaderEvery(0);
+    }
+}
+
+// Input i's next frame is merged frame `merged`; its drift is measured anew
+// from here, read as it is. Under mutex_.
+void MergedSource::placeAgain(std::size_t i, std::uint64_t merged)
+{
+    Fault& f = faults_[i];
+    f.silent = false;
+    f.silentUntil = 0;
+    starts_[i] = static_cast<std::int64_t>(readFrames_[i]) - static_cast<std::int64_t>(merged);
+    passedFrames_[i] = merged;
+    resampled_[i].reset();
+    drift_[i] = InputDrift(inputFormat_.rate);
+    log().info("input {} is back at {:.3f} s of the merged inputs, after {:.3f} s of silence", i + 1,
+               static_cast<double>(merged) / inputFormat_.rate,
+               static_cast<double>(merged - static_cast<std::uint64_t>(f.lastGapFrame)) / inputFormat_.rate);
+}
+
+// The first input that delivers; the first input when none does.
+std::size_t MergedSource::pace() const noexcept
+{
+    for (std::size_t i = 0; i < inputs_.size(); ++i)
+        if (!faults_[i].silent)
+            return i;
+    return 0;
+}
+
+// The merged frame captured at `ns` by input `by`'s clock: its frame then,
+// from where it starts, and for one read through a resampler at the rate
+// measured (close enough for a request: drift is at most 1 %).
+double MergedSource::mergedFrameAt(std::size_t by, std::int64_t ns) const noexcept
+{
+    const double own =
+        static_cast<double>(inputs_[by]->positionAt(ns)) - static_cast<double>(starts_[by]);
+    return resampled_[by] ? own / (1.0 + drift_[by].ppm() * 1e-6) : own;
 }
 
 // Every quarter second of audio merged: where each input stands against the
@@ -182,9 +327,12 @@ void MergedSource::measureDrift()
     if (inputs_.size() < 2 || merged < measuredAt_ + inputFormat_.rate / 4)
         return;
     measuredAt_ = merged;
+    // Against the first input's clock, while every input delivers.
+    if (std::any_of(faults_.begin(), faults_.end(), [](const Fault& f) { return f.silent; }))
+        return;
     const std::int64_t now = monotonicNs();
     const double first = static_cast<double>(inputs_[0]->positionAt(now)) - static_cast<double>(starts_[0]);
-    std::lock_guard lock(reportMutex_);
+    std::lock_guard lock(mutex_);
     for (std::size_t i = 1; i < inputs_.size(); ++i) {
         const double own = static_cast<double>(inputs_[i]->positionAt(now)) - static_cast<double>(starts_[i]);
         drift_[i].observe(first, own);
@@ -217,6 +365,7 @@ void MergedSource::resample(std::size_t input)
         if (frames == 0)
             return;
         ring.read(scratch_[input].data(), frames * inBytes);
+        readFrames_[input] += frames;
         const double inPerOut = drift_[input].inPerOut(r.outputFrames, r.inputFrame);
         const std::size_t out = r.resampler.process(scratch_[input].data(), frames, inPerOut, r.produced);
         r.outputFrames += static_cast<double>(out);
@@ -227,9 +376,12 @@ void MergedSource::resample(std::size_t input)
 std::vector<InputReport> MergedSource::inputReports() const
 {
     std::vector<InputReport> reports;
-    std::lock_guard lock(reportMutex_);
-    for (std::size_t i = 0; i < inputs_.size(); ++i)
-        reports.push_back({inputs_[i]->drops(), inputs_[i]->gaps(), drift_[i].ppm(), resampled_[i] != nullptr});
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        const Fault& f = faults_[i];
+        reports.push_back({inputs_[i]->drops(), std::max(inputs_[i]->gaps(), f.gaps), drift_[i].ppm(),
+                           resampled_[i] != nullptr, f.lastGapFrame, f.silentFrames});
+    }
     return reports;
 }
 
@@ -262,8 +414,16 @@ void MergedSource::waitForAudio(std::chrono::nanoseconds timeout) noexcept
     mergeOrFail();
     if (framesPushed_.load(std::memory_order_relaxed) != before)
         return;
-    inputs_[0]->waitForAudio(timeout);
+    inputs_[waker_.load(std::memory_order_relaxed)]->waitForAudio(timeout);
     mergeOrFail();
+}
+
+void MergedSource::wakeReader() const noexcept
+{
+    // Every input's event: the reader may be about to wait on another one
+    // than it was (a pacing input that stopped).
+    for (const auto& input : inputs_)
+        input->wakeReader();
 }
 
 void MergedSource::mergeOrFail() noexcept
@@ -286,7 +446,8 @@ void MergedSource::stop() noexcept
 
 void MergedSource::wakeReaderEvery(std::uint64_t everyFrames) noexcept
 {
-    inputs_[0]->wakeReaderEvery(everyFrames);
+    wakeEvery_.store(everyFrames);
+    inputs_[waker_.load()]->wakeReaderEvery(everyFrames);
 }
 
 void MergedSource::setDelivery(Delivery delivery) noexcept
@@ -299,22 +460,31 @@ CaptureProgress MergedSource::progress() const noexcept
 {
     CaptureProgress p = inputs_[0]->progress();
     p.framesPushed = framesPushed_.load(std::memory_order_acquire);
-    // The merged source delivers only while every input does.
+    // The merged source delivers while any input does (the others are silence).
     for (const auto& input : inputs_)
-        p.lastBufferNs = std::min(p.lastBufferNs, input->progress().lastBufferNs);
+        if (!input->failed())
+            p.lastBufferNs = std::max(p.lastBufferNs, input->progress().lastBufferNs);
     return p;
 }
 
 std::uint64_t MergedSource::positionAt(std::int64_t ns) const noexcept
 {
-    const std::uint64_t first = inputs_[0]->positionAt(ns);
-    const std::uint64_t start = firstStart();
-    return first - std::min(first, start);
+    if (!aligned_.load(std::memory_order_acquire)) {
+        const std::uint64_t first = inputs_[0]->positionAt(ns);
+        return first - std::min(first, firstStart());
+    }
+    std::lock_guard lock(mutex_);
+    return static_cast<std::uint64_t>(std::max(0.0, std::round(mergedFrameAt(pace(), ns))));
 }
 
 std::int64_t MergedSource::timeOf(std::uint64_t position) const noexcept
 {
-    return inputs_[0]->timeOf(firstStart() + position);
+    if (!aligned_.load(std::memory_order_acquire))
+        return inputs_[0]->timeOf(firstStart() + position);
+    std::lock_guard lock(mutex_);
+    const std::size_t by = pace();
+    const double own = static_cast<double>(position) * (resampled_[by] ? 1.0 + drift_[by].ppm() * 1e-6 : 1.0);
+    return inputs_[by]->timeOf(static_cast<std::uint64_t>(std::max(0.0, std::round(own + static_cast<double>(starts_[by])))));
 }
 
 DropCounts MergedSource::drops() const noexcept
@@ -328,8 +498,9 @@ DropCounts MergedSource::drops() const noexcept
 std::uint32_t MergedSource::gaps() const noexcept
 {
     std::uint32_t n = 0;
-    for (const auto& input : inputs_)
-        n += input->gaps();
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < inputs_.size(); ++i)
+        n += std::max(inputs_[i]->gaps(), faults_[i].gaps);
     return n;
 }
 
@@ -344,7 +515,7 @@ std::int64_t MergedSource::lastGapNs() const noexcept
 bool MergedSource::failed() const noexcept
 {
     return failed_.load() ||
-           std::any_of(inputs_.begin(), inputs_.end(), [](const auto& input) { return input->failed(); });
+           std::all_of(inputs_.begin(), inputs_.end(), [](const auto& input) { return input->failed(); });
 }
 
 } // namespace recd

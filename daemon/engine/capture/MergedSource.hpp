@@ -19,6 +19,15 @@
 // through a resampler from the moment the drift has moved it 1.5 ms, at the
 // ratio that keeps each of its frames beside the first input's frame captured
 // at the same instant.
+//
+// One input that stops delivering (suspended, stalled, lost) does not stop the
+// take: once it is further behind the others than three of its deliveries and
+// 50 ms (the rule a stream's own gaps are told by), its channels carry
+// silence, and the gap is counted with where it began. An input that comes
+// back is placed again by its clock, at the frame captured when its audio
+// resumed, and its drift is measured anew. The take is paced by the first
+// input that delivers; only when none does is the merged source silent, and
+// only when all have failed has it failed.
 
 #include "daemon/engine/capture/CaptureSource.hpp"
 #include "daemon/engine/capture/InputDrift.hpp"
@@ -48,8 +57,8 @@ public:
     const CaptureFormat& format() const noexcept override { return format_; }
     unsigned bufferFrames() const noexcept override { return inputs_[0]->bufferFrames(); }
     void wakeReaderEvery(std::uint64_t everyFrames) noexcept override;
-    void wakeReader() const noexcept override { inputs_[0]->wakeReader(); }
-    // Waits on the first input, then merges what every input has delivered.
+    void wakeReader() const noexcept override;
+    // Waits on the pacing input, then merges what every input has delivered.
     void waitForAudio(std::chrono::nanoseconds timeout) noexcept override;
     void setDelivery(Delivery delivery) noexcept override;
     unsigned deliveryFrames() const noexcept override { return inputs_[0]->deliveryFrames(); }
@@ -67,6 +76,18 @@ public:
     void merge();
 
 private:
+    // An input that stopped delivering while the others went on: its channels
+    // carry silence. Reader's thread; read under mutex_ for the reports.
+    struct Fault {
+        bool silent = false;
+        std::uint64_t silentUntil = 0; // once it is back: the merged frame its audio resumes at (0: not yet known)
+        std::uint64_t clockAtStop = 0; // its clock's frames when it stopped
+        bool returning = false;        // delivering again, its clock not settled yet: the merge waits for it
+        std::uint32_t gaps = 0;
+        std::int64_t lastGapFrame = -1; // merged frame
+        std::uint64_t silentFrames = 0;
+    };
+
     // An input read through a resampler: what it produced and not yet merged,
     // and where it stands.
     struct Resampled {
@@ -80,6 +101,11 @@ private:
     };
 
     void mergeOrFail() noexcept;
+    void findFaults();
+    void placeAgain(std::size_t i, std::uint64_t merged);
+    std::size_t pace() const noexcept; // the input the merged clock follows
+    double mergedFrameAt(std::size_t by, std::int64_t ns) const noexcept;
+    std::size_t available(std::size_t i);
     void sampleClocks() noexcept;
     double zeroNs(std::size_t i) const; // the earliest of zeroNs_[i], not empty
     std::uint64_t startBeside(std::size_t i, std::uint64_t firstStart) const noexcept;
@@ -96,9 +122,12 @@ private:
     std::vector<InputDrift> drift_;                        // per input; the first's unused
     std::vector<std::unique_ptr<Resampled>> resampled_;    // per input; null while read as it is
     std::vector<std::uint64_t> passedFrames_;              // per input: frames read as they are
+    std::vector<std::uint64_t> readFrames_;                // per input: frames taken from its ring
+    std::vector<Fault> faults_;                            // per input
     std::uint64_t measuredAt_ = 0; // merged frames at the last measurement
-    // The reader changes drift_ and resampled_ under it; inputReports() reads them.
-    mutable std::mutex reportMutex_;
+    // The reader changes drift_, resampled_, faults_ and starts_ under it;
+    // the reports and the clock (positionAt, timeOf) read them.
+    mutable std::mutex mutex_;
 
     std::vector<std::unique_ptr<CaptureSource>> inputs_;
     Layout layout_;
@@ -111,9 +140,14 @@ private:
     std::vector<std::vector<std::byte>> scratch_;
     std::vector<std::byte> merged_;
 
-    // Set once by the reader when merging begins; read by any thread.
-    std::vector<std::uint64_t> starts_;
+    // Per input, set by the reader when merging begins and again when an
+    // input comes back (under mutex_): the input's frame that is merged frame
+    // 0 (its ring frame q is merged frame q - start, before any resampling).
+    std::vector<std::int64_t> starts_;
     std::atomic<bool> aligned_{false};
+    // The input whose deliveries wake the reader: the pacing one (pace()).
+    std::atomic<std::size_t> waker_{0};
+    std::atomic<std::uint64_t> wakeEvery_{0};
     std::atomic<bool> failed_{false};
     std::atomic<std::uint64_t> framesPushed_{0};
 };

@@ -55,7 +55,14 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
     const FileSpec first{plan.destination, plan.sampleFormat,     plan.rate,       plan.channels,
                          plan.overwrite,   settings_.fileMode,    firstSampleUsec_.load(), plan.device.name};
     try {
-        files_ = std::make_unique<TakeFiles>(first, plan.splitBase, plan.splitFrames, hooks_.onNewFile);
+        // With a file per input, each file's bext description names its input.
+        std::vector<std::string> sources;
+        if (plan.files > 1) {
+            sources.push_back(plan.device.name);
+            for (const auto& input : plan.moreInputs)
+                sources.push_back(input.name);
+        }
+        files_ = std::make_unique<TakeFiles>(first, sources, plan.splitBase, plan.splitFrames, hooks_.onNewFiles);
     } catch (...) {
         releaseStreams();
         throw;
@@ -173,7 +180,8 @@ StopResult CaptureSession::stop(std::optional<std::int64_t> atNs)
         writerThread_.join();
     const std::int64_t t1 = monotonicNs();
 
-    result_.path = files_->currentPath();
+    result_.files = files_->currentPaths();
+    result_.path = result_.files.front();
     result_.streamed = plan_.destination.streamed();
     result_.reason = endReason_;
     result_.message = endMessage_;
@@ -271,7 +279,8 @@ SessionStatus CaptureSession::status() const
 {
     SessionStatus s;
     s.state = state();
-    s.path = files_->currentPath();
+    const std::vector<std::filesystem::path> paths = files_->currentPaths();
+    s.path = paths.front();
     s.part = files_->part();
     s.deviceId = plan_.device.id;
     s.deviceName = plan_.device.name;
@@ -291,7 +300,13 @@ SessionStatus CaptureSession::status() const
         const auto reports = stream_ ? stream_->inputReports() : std::vector<InputReport>{};
         for (std::size_t i = 0; i <= plan_.moreInputs.size(); ++i) {
             const DeviceInfo& d = i == 0 ? plan_.device : plan_.moreInputs[i - 1];
-            s.inputs.push_back({d.id, d.name, plan_.inputChannels, i < reports.size() ? reports[i] : InputReport{}});
+            const InputReport report = i < reports.size() ? reports[i] : InputReport{};
+            const std::int64_t start = static_cast<std::int64_t>(startFrame_.load());
+            s.inputs.push_back({d.id, d.name, plan_.inputChannels, report,
+                                paths.size() > 1 ? paths[i] : std::filesystem::path(),
+                                report.lastGapFrame < 0 ? -1.0
+                                                        : static_cast<double>(std::max<std::int64_t>(0, report.lastGapFrame - start)) / plan_.rate,
+                                static_cast<double>(report.silentFrames) / plan_.rate});
         }
     }
     s.gaps = gaps_.load(std::memory_order_relaxed);

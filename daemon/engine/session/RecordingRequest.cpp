@@ -69,15 +69,21 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
         if (request.splitEvery)
             throw InvalidArgument("split_every needs files; a take streamed to a descriptor (option fd) cannot "
                                   "be split");
+        if (request.layout == "files")
+            throw InvalidArgument("layout files writes a file per input; a take streamed to one descriptor (option "
+                                  "fd) can hold them side by side with layout channels");
         return planFormat(request, destinationFor(request), devices);
     }
     if (request.rawStream)
         throw InvalidArgument("raw is for a take streamed to a descriptor (option fd); files get a header");
-    // A split take begins with part 1: that is the file that must not exist.
+    // A split take begins with part 1, and a take of one file per input with
+    // each input's file: those are the files that must not exist.
+    const auto files = static_cast<unsigned>(request.layout == "files" ? std::max<std::size_t>(1, request.inputs.size()) : 1);
     RecordingRequest first = request;
-    if (request.splitEvery)
-        first.path = partPath(request.path, 1);
-    checkTargetPath(first.path, request.overwrite);
+    for (unsigned file = files; file-- > 0;) {
+        first.path = takeFilePath(request.path, file, files, request.splitEvery ? 1 : 0);
+        checkTargetPath(first.path, request.overwrite);
+    }
     CapturePlan plan = planFormat(first, destinationFor(first), devices);
     plan.splitBase = request.path;
     return plan;
@@ -95,8 +101,9 @@ std::vector<DeviceInfo> selectInputs(const RecordingRequest& request, const std:
                                           "input of the take, the first included",
                                           request.device, fmt::join(request.inputs, ", ")));
     if (request.reconnect)
-        throw InvalidArgument("reconnect follows one input; a take of several inputs cannot reconnect yet: leave "
-                              "reconnect out, or record one input");
+        throw InvalidArgument("reconnect reopens a lost input; a take of several inputs goes on without one that "
+                              "stops (its channels silent until it delivers again) but cannot reopen one yet: "
+                              "leave reconnect out, or record one input");
     if (request.preRoll && *request.preRoll > 0)
         throw InvalidArgument("pre_roll keeps one input open between takes; a take of several inputs has none: "
                               "leave pre_roll out (or 0), or record one input");
@@ -110,18 +117,23 @@ std::vector<DeviceInfo> selectInputs(const RecordingRequest& request, const std:
     return inputs;
 }
 
-MergedSource::Layout parseLayout(const std::string& layout, std::size_t inputs)
+// How the inputs go into files: merged side by side (channels, and files,
+// which then writes each input's channels to a file of its own) or summed.
+void planLayout(CapturePlan& plan, const std::string& layout, std::size_t inputs)
 {
     if (layout.empty() || layout == "channels")
-        return MergedSource::Layout::Channels;
-    if (layout == "mix") {
-        if (inputs < 2)
-            throw InvalidArgument("layout mix sums several inputs; give two or more in inputs");
-        return MergedSource::Layout::Mix;
-    }
-    throw InvalidArgument(fmt::format("layout '{}' is not known; use channels (each input's channels side by "
-                                      "side, in the order given) or mix (the inputs summed)",
-                                      layout));
+        return;
+    if (layout != "mix" && layout != "files")
+        throw InvalidArgument(fmt::format("layout '{}' is not known; use channels (each input's channels side by "
+                                          "side in one file, in the order given), files (one file per input) or "
+                                          "mix (the inputs summed)",
+                                          layout));
+    if (inputs < 2)
+        throw InvalidArgument(fmt::format("layout {} is for several inputs; give two or more in inputs", layout));
+    if (layout == "mix")
+        plan.layout = MergedSource::Layout::Mix;
+    else
+        plan.files = static_cast<unsigned>(inputs);
 }
 
 } // namespace
@@ -150,7 +162,7 @@ CapturePlan planFormat(const RecordingRequest& request, const Destination& desti
     const std::vector<DeviceInfo> inputs = selectInputs(request, devices);
     plan.device = inputs.front();
     plan.moreInputs.assign(inputs.begin() + 1, inputs.end());
-    plan.layout = parseLayout(request.layout, inputs.size());
+    planLayout(plan, request.layout, inputs.size());
     unsigned fewest = inputs.front().inputChannels;
     for (const auto& input : inputs)
         fewest = std::min(fewest, input.inputChannels);
@@ -167,7 +179,7 @@ CapturePlan planFormat(const RecordingRequest& request, const Destination& desti
                                                 plan.rate, fmt::join(device.sampleRates, ", ")));
     }
     plan.channels = plan.layout == MergedSource::Layout::Channels
-                        ? plan.inputChannels * static_cast<unsigned>(inputs.size())
+                        ? plan.inputChannels * static_cast<unsigned>(inputs.size()) / plan.files
                         : plan.inputChannels;
     // The file's channels against the container's limit, before anything starts.
     plan.sampleFormat = checkFileFormat(destination.container(), request.sampleFormat, plan.rate, plan.channels);

@@ -31,16 +31,19 @@ struct CapturePlan {
     // given, and how their channels go into the file.
     std::vector<DeviceInfo> moreInputs;
     MergedSource::Layout layout = MergedSource::Layout::Channels;
+    // Files written side by side: with layout files one per input, each
+    // holding that input's channels of the merged source; else 1.
+    unsigned files = 1;
     unsigned rate = 0;
-    unsigned channels = 0;      // the file's
-    unsigned inputChannels = 0; // each input's: channels, or with the channels layout channels / inputs
+    unsigned channels = 0;      // each file's
+    unsigned inputChannels = 0; // each input's
     SampleFormat sampleFormat = SampleFormat::S16;
     std::optional<std::uint64_t> maxFrames;
     double reconnectSeconds = 0; // 0: a lost device ends the recording
     std::uint64_t preRollFrames = 0;
     std::uint64_t silenceStopFrames = 0; // 0: never stop on silence
     std::uint64_t splitFrames = 0;       // 0: one file; else frames per part, the destination is part 1
-    std::filesystem::path splitBase;     // the path asked for, which the parts are named after
+    std::filesystem::path splitBase;     // the path asked for, which the parts and files are named after (takeFilePath)
     double silenceThresholdDbfs = -50;
     bool startOnSound = false;
     bool overwrite = false;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <vector>
 
 namespace recd {
 
@@ -28,10 +29,10 @@ struct SessionHooks {
     std::function<void()> onLevels;
     // A take armed with start_on_sound heard sound and began.
     std::function<void()> onBegan;
-    // Each file the take writes, before audio goes into it: the first from the
-    // constructor (on the caller's thread), each next part of a split take on the
-    // writer thread.
-    std::function<void(const std::filesystem::path&)> onNewFile;
+    // The files the take writes (one, or with layout files one per input),
+    // before audio goes into them: the first from the constructor (on the
+    // caller's thread), each next part of a split take on the writer thread.
+    std::function<void(const std::vector<std::filesystem::path>&)> onNewFiles;
     // Before each write, with the frames in the file so far. For tests only: a
     // disk that stalls for seconds on cue cannot be produced in a container, so a
     // test stalls the writer here instead.

@@ -32,6 +32,11 @@ struct InputStatus {
     std::string deviceName;
     unsigned channels = 0; // as it is captured
     InputReport report;
+    std::filesystem::path file; // with layout files: the file (current part) it is written to
+    // Seconds into the take (pauses included) where it last stopped delivering
+    // while the others went on (-1: never), and the seconds of silence in its place.
+    double lastGapAt = -1;
+    double silence = 0;
 };
 
 struct SessionStatus {
@@ -61,6 +66,8 @@ struct StopResult {
     StopReason reason = StopReason::Requested;
     std::string message; // why, when the reason is a fault
     bool streamed = false; // into a descriptor: there is no file, and path is "-"
+    // Every file's last part (layout files: one per input, path the first's).
+    std::vector<std::filesystem::path> files;
 };
 
 } // namespace recd
