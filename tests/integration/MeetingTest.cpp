@@ -196,6 +196,39 @@ TEST_F(MeetingTest, TwoSourcesLandEachInItsOwnChannelInTheOrderGiven)
     expectTone(aliased, 1, 660);
 }
 
+// The other side goes away mid-take (its sink unloaded, as a headset that is
+// switched off): the take goes on with the microphone, the other side's
+// channel is silence from then on, never another source, and the gap is
+// counted where it happened.
+TEST_F(MeetingTest, AnInputThatGoesAwayIsSilenceWhileTheTakeGoesOn)
+{
+    auto other = std::make_unique<OtherSide>(dir.path(), 660);
+    const std::string mic = rigMicrophoneId(), far = deviceId("recd-other-side");
+    ASSERT_FALSE(far.empty()) << recctl({"devices"}).out;
+    const auto a = take("gone.wav", {"-c", "1", "-d", mic, "-d", far}, 1000ms, [&] {
+        other.reset();
+        std::this_thread::sleep_for(1500ms);
+        const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+        EXPECT_EQ(status["state"], "recording") << daemonLog();
+        const auto second = status["inputs"][1];
+        EXPECT_GE(second["gaps"].get<int>(), 1) << status << daemonLog();
+        // About a second in: when the server told of the removal, under load up to half a second later.
+        EXPECT_GT(second["last_gap_at"].get<double>(), 0.8) << status;
+        EXPECT_LT(second["last_gap_at"].get<double>(), 1.8) << status;
+        EXPECT_GT(second["silence"].get<double>(), 0.5) << status;
+        const auto text = recctl({"status"}).out;
+        EXPECT_NE(text.find("(the last at "), std::string::npos) << text;
+    });
+    ASSERT_EQ(a.channels, 2);
+    EXPECT_GT(a.duration(), 2.3) << "the take went on";
+    const auto mine = a.channel(0), theirs = a.channel(1);
+    EXPECT_NEAR(toneFrequency(mine, a.rate), 440, 2.0) << "the microphone throughout";
+    const std::vector<float> before(theirs.begin() + rate / 4, theirs.begin() + 3 * rate / 4);
+    const std::vector<float> after(theirs.begin() + 2 * rate, theirs.end());
+    EXPECT_NEAR(toneFrequency(before, a.rate), 660, 2.0);
+    EXPECT_LT(peakDbfs(after), -90.0) << "silence once the other side is gone, never another source";
+}
+
 class MeetingWithHookTest : public MeetingTest {
 protected:
     // The hook writes the files it was handed, one per line, then a marker.

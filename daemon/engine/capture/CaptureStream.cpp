@@ -5,6 +5,7 @@
 #include "common/Errors.hpp"
 #include "daemon/engine/Log.hpp"
 #include "daemon/engine/capture/PulseInput.hpp"
+#include "daemon/engine/device/PulseConnection.hpp"
 #include "daemon/engine/device/PulseSources.hpp"
 #include "daemon/engine/device/RtAudioApi.hpp"
 #include "daemon/engine/ThreadName.hpp"
@@ -108,12 +109,38 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
                                          format.rate, format.channels, e.getMessage()));
         }
     }
+    watchSource(api, device);
     log().debug("opened '{}' ({}): {} Hz, {} ch, {} frames per buffer, delivered every {} ms", device.name,
                 audioApiName(api), format.rate, format.channels, core_->bufferFrames, deliveryInterval().count());
 }
 
+// A source that goes away takes its stream with it, as far as recd is
+// concerned: PulseAudio (module-rescue-streams) and PipeWire both move the
+// stream to another source, which it would go on recording unnoticed (seen on
+// the rig: the other side's channel of a meeting carried the microphone once
+// the other side's sink was unloaded). The default input is not watched: it
+// follows the server's choice on purpose.
+void CaptureStream::watchSource(AudioApi api, const DeviceInfo& device)
+{
+    if (api == AudioApi::Alsa || device.isDefault)
+        return;
+    const auto source = findPulseSource(device.name);
+    if (!source)
+        return;
+    try {
+        Core* core = core_;
+        // Runs on the connection's mainloop thread, which for recd's own input
+        // is the audio thread too: it only sets the flag the reader polls.
+        sourceWatch_ = PulseConnection::get()->watchRemoval(
+            source->name, [core] { core->failed.store(true, std::memory_order_relaxed); });
+    } catch (const Error& e) {
+        log().debug("cannot watch '{}' for removal: {}", device.name, e.what());
+    }
+}
+
 CaptureStream::~CaptureStream()
 {
+    sourceWatch_.reset(); // before the core it flags goes
     stop();
     if (!core_->abandoned.load())
         delete core_;

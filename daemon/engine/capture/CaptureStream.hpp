@@ -61,8 +61,11 @@ public:
     bool failed() const noexcept override;
 
 private:
+    void watchSource(AudioApi api, const DeviceInfo& device);
+
     struct Core; // everything the audio thread touches
     Core* core_; // owned; leaked on purpose when the stream is abandoned
+    std::shared_ptr<void> sourceWatch_; // flags the stream failed if its source is removed
 };
 
 // Opens and starts a stream, and returns once its first buffer of audio has

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <optional>
 
 namespace recd {
 
@@ -99,6 +100,66 @@ void PulseConnection::connect()
 }
 
 PulseConnection::~PulseConnection() { close(); }
+
+void PulseConnection::sourceRemoved(std::uint32_t index)
+{
+    for (auto& [id, watch] : watches_)
+        if (watch.index == index && watch.onRemoved)
+            watch.onRemoved();
+}
+
+std::shared_ptr<void> PulseConnection::watchRemoval(const std::string& source, std::function<void()> onRemoved)
+{
+    Lock lock(*this);
+    struct Found {
+        pa_threaded_mainloop* loop;
+        std::optional<std::uint32_t> index;
+        bool done = false;
+    } found{loop_, std::nullopt, false};
+    pa_operation* op = pa_context_get_source_info_by_name(
+        context_, source.c_str(),
+        [](pa_context*, const pa_source_info* info, int eol, void* user) {
+            auto& f = *static_cast<Found*>(user);
+            if (eol == 0 && info)
+                f.index = info->index;
+            else {
+                f.done = true;
+                pa_threaded_mainloop_signal(f.loop, 0);
+            }
+        },
+        &found);
+    if (!op)
+        return nullptr;
+    while (!found.done && pa_operation_get_state(op) == PA_OPERATION_RUNNING)
+        lock.wait();
+    pa_operation_unref(op);
+    if (!found.index)
+        return nullptr;
+    if (!subscribed_) {
+        // Source events only: a device plugged or unplugged, rare; an idle
+        // connection still wakes for nothing else.
+        pa_context_set_subscribe_callback(
+            context_,
+            [](pa_context*, pa_subscription_event_type_t t, std::uint32_t index, void* self) {
+                if ((t & PA_SUBSCRIPTION_EVENT_FACILITY_MASK) == PA_SUBSCRIPTION_EVENT_SOURCE &&
+                    (t & PA_SUBSCRIPTION_EVENT_TYPE_MASK) == PA_SUBSCRIPTION_EVENT_REMOVE)
+                    static_cast<PulseConnection*>(self)->sourceRemoved(index);
+            },
+            this);
+        if (pa_operation* sub = pa_context_subscribe(context_, PA_SUBSCRIPTION_MASK_SOURCE, nullptr, nullptr))
+            pa_operation_unref(sub);
+        subscribed_ = true;
+    }
+    const std::uint64_t id = nextWatch_++;
+    watches_[id] = Watch{*found.index, std::move(onRemoved)};
+    // The watch ends when its holder drops it (under the lock, so never while
+    // its callback runs); it keeps the connection alive until then.
+    auto self = shared_from_this();
+    return std::shared_ptr<void>(nullptr, [self, id](void*) {
+        Lock lock(*self);
+        self->watches_.erase(id);
+    });
+}
 
 void PulseConnection::close() noexcept
 {

@@ -8,6 +8,10 @@
 // nothing.
 
 #include <memory>
+#include <cstdint>
+#include <string>
+#include <map>
+#include <functional>
 #include <mutex>
 
 struct pa_threaded_mainloop;
@@ -15,7 +19,7 @@ struct pa_context;
 
 namespace recd {
 
-class PulseConnection {
+class PulseConnection : public std::enable_shared_from_this<PulseConnection> {
 public:
     // The kept connection, made now if there is none or the last one failed
     // (the server restarted). Throws DeviceLost with the server's reason when
@@ -37,6 +41,14 @@ public:
     // the fragment left alone), so recd changes it only on PipeWire.
     bool isPipeWire() const { return pipeWire_; }
 
+    // Calls onRemoved, on the mainloop thread, if the source named `source`
+    // is removed (a headset switched off, a sink unloaded), for as long as the
+    // returned watch is kept; null if there is no such source now. Both
+    // servers move a stream whose source goes away to another source, and the
+    // stream goes on delivering: without this, recd would record the other
+    // source in its place and never know. Off the audio path only.
+    std::shared_ptr<void> watchRemoval(const std::string& source, std::function<void()> onRemoved);
+
     // libpulse's objects are touched only under the mainloop's lock, or on its
     // thread (where the callbacks run, with the lock already held).
     class Lock {
@@ -57,9 +69,19 @@ private:
     void connect();      // under the lock, with the mainloop running
     void close() noexcept;
 
+    struct Watch {
+        std::uint32_t index;
+        std::function<void()> onRemoved;
+    };
+    void sourceRemoved(std::uint32_t index); // on the mainloop thread
+
     pa_threaded_mainloop* loop_ = nullptr;
     pa_context* context_ = nullptr;
     bool pipeWire_ = false; // set once, while connecting
+    // Under the lock: the removal watches, and whether the server sends source events.
+    std::map<std::uint64_t, Watch> watches_;
+    std::uint64_t nextWatch_ = 0;
+    bool subscribed_ = false;
 };
 
 } // namespace recd

@@ -111,7 +111,28 @@ std::optional<PulseSource> findPulseSource(const std::string& description)
     Query q{description, connection->loop(), std::nullopt, false};
     if (!await(lock, pa_context_get_source_info_list(connection->context(), &onSource, &q), q.done))
         return std::nullopt;
-    return q.found;
+    if (q.found)
+        return q.found;
+    // pipewire-pulse lists a sink's monitor under the sink's description (as
+    // RtAudio shows it): the monitor of the sink so described.
+    struct Monitor {
+        std::string description;
+        pa_threaded_mainloop* loop;
+        std::string source;
+        bool done = false;
+    } m{description, connection->loop(), {}, false};
+    const auto onSink = [](pa_context*, const pa_sink_info* info, int eol, void* data) {
+        auto& m = *static_cast<Monitor*>(data);
+        if (eol != 0) {
+            m.done = true;
+            pa_threaded_mainloop_signal(m.loop, 0);
+        } else if (info && info->description && info->monitor_source_name && m.description == info->description) {
+            m.source = info->monitor_source_name;
+        }
+    };
+    if (!await(lock, pa_context_get_sink_info_list(connection->context(), onSink, &m), m.done) || m.source.empty())
+        return std::nullopt;
+    return PulseSource{m.source, false};
 }
 
 std::vector<std::string> defaultSourceNames(DefaultSource which)
