@@ -409,6 +409,22 @@ TEST_F(SessionOnFakeSource, ALostInputEndsTheTakeKeepingEveryFrameItDelivered)
     EXPECT_TRUE(c.jumps.empty());
 }
 
+// A take of two inputs paused at file frame 30,000: one jump in the first
+// input's counter (channels 0 and 1 of `first`), there, and every frame of
+// the second input (channel `channel` of `second`) beside the first input's
+// frame of the same instant (its counter runs secondCounter ahead).
+void expectPauseAndInputsBeside(const AudioFile& first, const AudioFile& second, int channel)
+{
+    const auto c = checkCounter(first);
+    ASSERT_EQ(c.jumps.size(), 1u) << "the pause, on both inputs";
+    EXPECT_EQ(c.jumps[0].first, 30'000);
+    ASSERT_EQ(second.frames, first.frames);
+    for (std::int64_t f = 0; f < first.frames; ++f)
+        ASSERT_EQ(counterIndexAt(second, f, channel),
+                  counterIndexAt(first, f, 0) + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter))
+            << "frame " << f << ": the second input's frame of the same instant";
+}
+
 // Two inputs on one clock, side by side: every frame of the file holds each
 // input's frame captured at the same instant (the second counter runs
 // secondCounter ahead of the first), through a pause and a split.
@@ -432,12 +448,7 @@ TEST_F(SessionOnFakeSource, TwoInputsLandSideBySideInTheOrderGivenAlignedToTheFr
     ASSERT_EQ(a.channels, 4);
     EXPECT_EQ(a.frames, 60'000);
     EXPECT_EQ(stopped.frames, 60'000u);
-    const auto c = checkCounter(a);
-    ASSERT_EQ(c.jumps.size(), 1u) << "the pause, on both inputs";
-    EXPECT_EQ(c.jumps[0].first, 30'000);
-    for (std::int64_t f = 0; f < a.frames; ++f)
-        ASSERT_EQ(counterIndexAt(a, f, 2), counterIndexAt(a, f, 0) + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter))
-            << "frame " << f << ": the second input's frame of the same instant";
+    expectPauseAndInputsBeside(a, a, 2);
 }
 
 // layout files: a file per input, named -in1, -in2, each holding its input's
@@ -485,13 +496,8 @@ TEST_F(SessionOnFakeSource, AFilePerInputSplitAtTheSameFrames)
     ASSERT_EQ(b.channels, 2);
     EXPECT_EQ(a.frames, 60'000);
     EXPECT_EQ(b.frames, 60'000);
-    const auto c = checkCounter(a);
-    ASSERT_EQ(c.jumps.size(), 1u) << "the pause";
-    EXPECT_EQ(c.jumps[0].first, 30'000);
-    EXPECT_EQ(c.firstIndex, static_cast<std::int64_t>(buffer));
-    for (std::int64_t f = 0; f < a.frames; ++f)
-        ASSERT_EQ(counterIndexAt(b, f, 0), counterIndexAt(a, f, 0) + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter))
-            << "frame " << f << ": the second input's frame of the same instant";
+    EXPECT_EQ(checkCounter(a).firstIndex, static_cast<std::int64_t>(buffer));
+    expectPauseAndInputsBeside(a, b, 0);
 }
 
 // Nothing is created when any input's file exists, and a take that is
@@ -540,6 +546,24 @@ std::uint64_t deliverUntil(FakeCaptureOpener& opener, const std::function<bool()
     return frames;
 }
 
+RecordingRequest twoInputs()
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    return r;
+}
+
+// `frames` to both inputs, then input `index` stalls and the other goes on
+// until the session has seen the gap: the frames delivered meanwhile.
+std::uint64_t stallOne(FakeCaptureOpener& opener, CaptureSession& session, std::uint64_t frames, std::size_t index)
+{
+    opener.deliverCounterToAll(frames);
+    opener.stall(index, true);
+    const std::uint64_t more = deliverUntil(opener, [&] { return session.status().inputs.at(index).lastGapAt >= 0; });
+    EXPECT_GE(session.status().inputs.at(index).lastGapAt, 0) << "the stall was never noticed";
+    return more;
+}
+
 // The second input stalls while the first goes on: the take goes on, the
 // second's channels are silence from the frame it stopped at, the gap is
 // counted where it began, and when it delivers again it is placed by its
@@ -547,14 +571,9 @@ std::uint64_t deliverUntil(FakeCaptureOpener& opener, const std::function<bool()
 // frame after the stall.
 TEST_F(SessionOnFakeSource, AStalledInputIsSilenceWhileTheOthersGoOnAndComesBackInStep)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
-    auto session = start(plan("stall.wav", r));
-    opener.deliverCounterToAll(24'000);
-    opener.stall(1, true);
+    auto session = start(plan("stall.wav", twoInputs()));
+    std::uint64_t stalled = stallOne(opener, *session, 24'000, 1);
     const auto second = [&] { return session->status().inputs.at(1); };
-    std::uint64_t stalled = deliverUntil(opener, [&] { return second().lastGapAt >= 0; });
-    ASSERT_GE(second().lastGapAt, 0) << "the stall was never noticed";
     EXPECT_DOUBLE_EQ(second().lastGapAt, 0.5) << "where the second input's audio ended";
     EXPECT_EQ(second().report.gaps, 1u);
     opener.deliverCounterToAll(12'000);
@@ -602,13 +621,10 @@ TEST_F(SessionOnFakeSource, AStalledInputIsSilenceWhileTheOthersGoOnAndComesBack
 // take, which goes on and ends as asked.
 TEST_F(SessionOnFakeSource, AFailedInputIsSilenceToTheEndOfATakeThatGoesOn)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
-    auto session = start(plan("lost.wav", r));
+    auto session = start(plan("lost.wav", twoInputs()));
     opener.deliverCounterToAll(12'000);
     opener.source().fail();
-    opener.stall(1, true);
-    deliverUntil(opener, [&] { return session->status().inputs.at(1).lastGapAt >= 0; });
+    stallOne(opener, *session, 0, 1);
     opener.deliverCounterToAll(12'000);
     ASSERT_EQ(session->state(), SessionState::Recording);
     ASSERT_FALSE(session->ended());
@@ -626,12 +642,8 @@ TEST_F(SessionOnFakeSource, AFailedInputIsSilenceToTheEndOfATakeThatGoesOn)
 // where it was asked, by the second input's clock.
 TEST_F(SessionOnFakeSource, AStalledFirstInputHandsThePaceToTheNext)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
-    auto session = start(plan("paced.wav", r));
-    opener.deliverCounterToAll(12'000);
-    opener.stall(0, true);
-    std::uint64_t more = deliverUntil(opener, [&] { return session->status().inputs.at(0).lastGapAt >= 0; });
+    auto session = start(plan("paced.wav", twoInputs()));
+    std::uint64_t more = stallOne(opener, *session, 12'000, 0);
     opener.deliverCounterToAll(24'000);
     more += 24'000;
     const StopResult p = session->stop();
