@@ -409,6 +409,25 @@ TEST_F(SessionOnFakeSource, ALostInputEndsTheTakeKeepingEveryFrameItDelivered)
     EXPECT_TRUE(c.jumps.empty());
 }
 
+// Two inputs: device(1) then device(2).
+RecordingRequest twoInputs()
+{
+    RecordingRequest r;
+    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    return r;
+}
+
+// 30,000 frames to every input, 6,000 while paused, 30,000 more: the take
+// expectPauseAndInputsBeside checks.
+void deliverPausedTake(FakeCaptureOpener& opener, CaptureSession& session)
+{
+    opener.deliverCounterToAll(30'000);
+    session.pause();
+    opener.deliverCounterToAll(6'000);
+    session.resume();
+    opener.deliverCounterToAll(30'000);
+}
+
 // A take of two inputs paused at file frame 30,000: one jump in the first
 // input's counter (channels 0 and 1 of `first`), there, and every frame of
 // the second input (channel `channel` of `second`) beside the first input's
@@ -430,18 +449,13 @@ void expectPauseAndInputsBeside(const AudioFile& first, const AudioFile& second,
 // secondCounter ahead of the first), through a pause and a split.
 TEST_F(SessionOnFakeSource, TwoInputsLandSideBySideInTheOrderGivenAlignedToTheFrame)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    RecordingRequest r = twoInputs();
     r.splitEvery = 0.5;
     std::vector<std::filesystem::path> parts;
     hooks.onNewFiles = [&](const std::vector<std::filesystem::path>& p) { parts.push_back(p.at(0)); };
     auto session = start(plan("meeting.wav", r));
     EXPECT_EQ(session->plan().channels, 4u);
-    opener.deliverCounterToAll(30'000);
-    session->pause();
-    opener.deliverCounterToAll(6'000);
-    session->resume();
-    opener.deliverCounterToAll(30'000);
+    deliverPausedTake(opener, *session);
     const StopResult stopped = session->stop();
     ASSERT_EQ(parts.size(), 3u);
     const auto a = readParts(parts);
@@ -456,8 +470,7 @@ TEST_F(SessionOnFakeSource, TwoInputsLandSideBySideInTheOrderGivenAlignedToTheFr
 // the first input's file, and every file was named before audio went in.
 TEST_F(SessionOnFakeSource, AFilePerInputSplitAtTheSameFrames)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    RecordingRequest r = twoInputs();
     r.layout = "files";
     r.channels = 2;
     r.splitEvery = 0.5;
@@ -468,11 +481,7 @@ TEST_F(SessionOnFakeSource, AFilePerInputSplitAtTheSameFrames)
     EXPECT_EQ(p.channels, 2u);
     EXPECT_EQ(p.destination.path(), dir / "meeting-in1-001.wav");
     auto session = start(p);
-    opener.deliverCounterToAll(30'000);
-    session->pause();
-    opener.deliverCounterToAll(6'000);
-    session->resume();
-    opener.deliverCounterToAll(30'000);
+    deliverPausedTake(opener, *session);
     const auto status = session->status();
     ASSERT_EQ(status.inputs.size(), 2u);
     EXPECT_EQ(status.inputs[0].file, dir / fmt::format("meeting-in1-{:03}.wav", status.part));
@@ -504,8 +513,7 @@ TEST_F(SessionOnFakeSource, AFilePerInputSplitAtTheSameFrames)
 // cancelled leaves none of them.
 TEST_F(SessionOnFakeSource, AFilePerInputRefusesAnExistingFileAndCancelLeavesNone)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    RecordingRequest r = twoInputs();
     r.layout = "files";
     std::ofstream(dir / "taken-in2.wav") << "keep";
     try {
@@ -544,13 +552,6 @@ std::uint64_t deliverUntil(FakeCaptureOpener& opener, const std::function<bool()
         std::this_thread::sleep_for(2ms);
     }
     return frames;
-}
-
-RecordingRequest twoInputs()
-{
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
-    return r;
 }
 
 // `frames` to both inputs, then input `index` stalls and the other goes on
@@ -663,8 +664,7 @@ TEST_F(SessionOnFakeSource, AStalledFirstInputHandsThePaceToTheNext)
 // two full-scale inputs is full scale and never clips.
 TEST_F(SessionOnFakeSource, MixAveragesTheInputs)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    RecordingRequest r = twoInputs();
     r.layout = "mix";
     auto session = start(plan("mix.wav", r));
     EXPECT_EQ(session->plan().channels, 2u);
@@ -702,8 +702,7 @@ void deliverOverTime(FakeCaptureOpener& opener, double seconds, double secondSpe
 // what recd measured of the second, and the take.
 std::pair<InputStatus, StopResult> twoClocks(SessionOnFakeSource& t, double secondSpeed)
 {
-    RecordingRequest r;
-    r.inputs = {FakeCaptureOpener::device(1).id, FakeCaptureOpener::device(2).id};
+    RecordingRequest r = twoInputs();
     auto session = t.start(t.plan("clocks.wav", r));
     deliverOverTime(t.opener, 20, secondSpeed);
     const auto status = session->status();

@@ -58,12 +58,14 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
     : core_(new Core(format, bufferFrames, ringFrames))
 {
     core_->errorsAtOpen = streamErrors.load(); // RtAudio's, counted globally: see onStreamError
+    // The server's name of a source chosen by name (not the default input),
+    // asked once: recd's own input connects to it, and its removal is watched.
+    const auto found = api == AudioApi::Alsa || device.isDefault ? std::nullopt : findPulseSource(device.name);
     if (api == AudioApi::PulseNative) {
         // The default input by no name, so that the server's own choice is what
         // is recorded; any other by the source's name, which the server is asked.
         std::string source;
         if (!device.isDefault) {
-            const auto found = findPulseSource(device.name);
             if (!found) {
                 delete core_;
                 throw DeviceLost(fmt::format("the sound server has no input '{}' (any more)", device.name));
@@ -109,7 +111,8 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
                                          format.rate, format.channels, e.getMessage()));
         }
     }
-    watchSource(api, device);
+    if (found)
+        watchSource(found->name);
     log().debug("opened '{}' ({}): {} Hz, {} ch, {} frames per buffer, delivered every {} ms", device.name,
                 audioApiName(api), format.rate, format.channels, core_->bufferFrames, deliveryInterval().count());
 }
@@ -120,21 +123,16 @@ CaptureStream::CaptureStream(AudioApi api, const DeviceInfo& device, const Captu
 // the rig: the other side's channel of a meeting carried the microphone once
 // the other side's sink was unloaded). The default input is not watched: it
 // follows the server's choice on purpose.
-void CaptureStream::watchSource(AudioApi api, const DeviceInfo& device)
+void CaptureStream::watchSource(const std::string& source)
 {
-    if (api == AudioApi::Alsa || device.isDefault)
-        return;
-    const auto source = findPulseSource(device.name);
-    if (!source)
-        return;
     try {
         Core* core = core_;
         // Runs on the connection's mainloop thread, which for recd's own input
         // is the audio thread too: it only sets the flag the reader polls.
         sourceWatch_ = PulseConnection::get()->watchRemoval(
-            source->name, [core] { core->failed.store(true, std::memory_order_relaxed); });
+            source, [core] { core->failed.store(true, std::memory_order_relaxed); });
     } catch (const Error& e) {
-        log().debug("cannot watch '{}' for removal: {}", device.name, e.what());
+        log().debug("cannot watch '{}' for removal: {}", source, e.what());
     }
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <stop_token>
+#include <string>
 
 class RtAudio;
 
@@ -61,7 +62,7 @@ public:
     bool failed() const noexcept override;
 
 private:
-    void watchSource(AudioApi api, const DeviceInfo& device);
+    void watchSource(const std::string& source);
 
     struct Core; // everything the audio thread touches
     Core* core_; // owned; leaked on purpose when the stream is abandoned
