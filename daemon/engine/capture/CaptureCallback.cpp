@@ -123,10 +123,31 @@ void CaptureStream::Core::publish(std::uint64_t pushed, std::uint64_t frames, st
     const std::uint64_t clock = clockFrames.load(std::memory_order_relaxed) + frames;
     const std::int64_t offset = nowNs - static_cast<std::int64_t>(clock * 1'000'000'000 / format.rate);
     const std::int64_t anchor = anchorNs.load(std::memory_order_relaxed);
-    if (clockFrames.load(std::memory_order_relaxed) == 0 || afterGap)
+    const bool restart = clockFrames.load(std::memory_order_relaxed) == 0 || afterGap;
+    if (restart)
         anchorBuffers = 0;
     anchorBuffers = std::min<std::int64_t>(anchorBuffers + 1, 16);
-
+    // Beside the mean, the least delayed buffer of each quarter second of the
+    // clock, of the last two whole ones, through which zeroAt draws a line.
+    // Every buffer counts here: a reader sampling the clock at its wake-ups
+    // saw one in several. A line, not the lowest alone: PulseAudio's null sink
+    // moved the delay by 5 ms a second early in a take, and two streams of
+    // one source whose lowest buffers came a buffer apart in time were placed
+    // 15 to 58 frames apart by it. Whole windows only: the lowest of a window
+    // just begun can be a buffer a loaded machine delivered 9 ms late, and a
+    // line through it placed a stream 157 frames off on PipeWire.
+    if (restart) {
+        leastDelayed[0] = leastDelayed[1] = {};
+        leastDelayedNow = {nowNs, offset};
+        windowEndFrames = clock + format.rate / 4;
+    } else if (clock > windowEndFrames) {
+        leastDelayed[0] = leastDelayed[1];
+        leastDelayed[1] = leastDelayedNow;
+        leastDelayedNow = {nowNs, offset};
+        windowEndFrames = clock + format.rate / 4;
+    } else if (offset < leastDelayedNow.zeroNs) {
+        leastDelayedNow = {nowNs, offset};
+    }
     const std::uint32_t before = seq.load(std::memory_order_relaxed);
     seq.store(before + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
@@ -137,6 +158,10 @@ void CaptureStream::Core::publish(std::uint64_t pushed, std::uint64_t frames, st
     clockFrames.store(clock, std::memory_order_relaxed);
     anchorNs.store(anchorBuffers == 1 ? offset : anchor + (offset - anchor) / anchorBuffers,
                    std::memory_order_relaxed);
+    leastDelayedNs[0].store(leastDelayed[0].arrivedNs, std::memory_order_relaxed);
+    leastDelayedNs[1].store(leastDelayed[0].zeroNs, std::memory_order_relaxed);
+    leastDelayedNs[2].store(leastDelayed[1].arrivedNs, std::memory_order_relaxed);
+    leastDelayedNs[3].store(leastDelayed[1].zeroNs, std::memory_order_relaxed);
     seq.store(before + 2, std::memory_order_release);
 }
 

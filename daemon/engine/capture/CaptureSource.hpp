@@ -28,7 +28,30 @@ struct CaptureProgress {
     // seen lately, at anchorNs + n / rate. See CaptureStream::Core::publish.
     std::uint64_t clockFrames = 0;
     std::int64_t anchorNs = 0;
+    // The least delayed buffers: what a buffer's arrival, less the frames up
+    // to its end, says about when frame 0 was captured, for the buffer that
+    // came closest (the lowest) in each of the last two whole quarter seconds
+    // of the clock, the earlier first. See zeroAt.
+    struct LeastDelayed {
+        std::int64_t arrivedNs = 0; // 0: none yet
+        std::int64_t zeroNs = 0;
+    };
+    LeastDelayed leastDelayed[2];
 };
+
+// When the source's frame 0 was captured, as its least delayed buffers put it
+// at the instant `ns`: on the line through the two, so that sources compared
+// at one instant are compared alike while the delay a server adds moves
+// (PulseAudio's null sink moved it 5 ms a second in a take's first second).
+// 0 until a quarter second has passed.
+inline std::int64_t zeroAt(const CaptureProgress& p, std::int64_t ns) noexcept
+{
+    const auto& [a, b] = p.leastDelayed;
+    if (a.arrivedNs == 0 || b.arrivedNs <= a.arrivedNs)
+        return b.arrivedNs ? b.zeroNs : a.zeroNs;
+    const double along = static_cast<double>(ns - a.arrivedNs) / static_cast<double>(b.arrivedNs - a.arrivedNs);
+    return a.zeroNs + static_cast<std::int64_t>(along * static_cast<double>(b.zeroNs - a.zeroNs));
+}
 
 // Audio a source lost, counted where it was lost.
 struct DropCounts {

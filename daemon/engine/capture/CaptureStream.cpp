@@ -239,6 +239,10 @@ CaptureProgress CaptureStream::progress() const noexcept
         p.firstBufferNs = c.firstBufferNs.load(std::memory_order_relaxed);
         p.clockFrames = c.clockFrames.load(std::memory_order_relaxed);
         p.anchorNs = c.anchorNs.load(std::memory_order_relaxed);
+        p.leastDelayed[0] = {c.leastDelayedNs[0].load(std::memory_order_relaxed),
+                             c.leastDelayedNs[1].load(std::memory_order_relaxed)};
+        p.leastDelayed[1] = {c.leastDelayedNs[2].load(std::memory_order_relaxed),
+                             c.leastDelayedNs[3].load(std::memory_order_relaxed)};
         std::atomic_thread_fence(std::memory_order_acquire);
         if ((before & 1) == 0 && c.seq.load(std::memory_order_relaxed) == before)
             break;

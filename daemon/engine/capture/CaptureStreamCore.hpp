@@ -56,6 +56,9 @@ struct CaptureStream::Core {
     std::uint64_t framesDelivered = 0;   // likewise: everything the API handed over
     std::uint64_t framesSincePost = 0;   // likewise: pushed since the reader was last woken
     std::int64_t anchorBuffers = 0;      // likewise: buffers in the clock's mean (see publish)
+    CaptureProgress::LeastDelayed leastDelayed[2]; // likewise: see publish
+    CaptureProgress::LeastDelayed leastDelayedNow; // likewise: in the window not yet whole
+    std::uint64_t windowEndFrames = 0;   // likewise: the clock frame that window ends at
     WakeEvent readerWake; // lives as long as the callback may run: Core is leaked with an abandoned stream
     std::atomic<std::uint64_t> wakeEveryFrames{0};
     std::atomic<bool> abandoned{false};
@@ -68,6 +71,7 @@ struct CaptureStream::Core {
     std::atomic<std::int64_t> firstBufferNs{0};
     std::atomic<std::uint64_t> clockFrames{0};
     std::atomic<std::int64_t> anchorNs{0};
+    std::atomic<std::int64_t> leastDelayedNs[4]{}; // leastDelayed, published: arrived, zero, arrived, zero
 
     std::atomic<std::uint32_t> overruns{0};       // callbacks that found the ring full
     std::atomic<std::uint64_t> overrunFrames{0};  // frames those callbacks dropped

@@ -49,10 +49,6 @@ MergedSource::MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, L
     scratch_.assign(inputs_.size(), std::vector<std::byte>(chunkFrames * inputFormat_.frameBytes()));
     merged_.resize(chunkFrames * format_.frameBytes());
     drift_.assign(inputs_.size(), InputDrift(inputFormat_.rate));
-    zeroNs_.resize(inputs_.size());
-    for (auto& z : zeroNs_)
-        z.reserve(256); // allocated here, not while sampling
-    sampledFrames_.assign(inputs_.size(), 0);
     resampled_.resize(inputs_.size());
     passedFrames_.assign(inputs_.size(), 0);
     readFrames_.assign(inputs_.size(), 0);
@@ -66,57 +62,45 @@ std::uint64_t MergedSource::firstStart() const noexcept
     return inputs_[0]->positionAt(beganNs_);
 }
 
-// Where each input's clock puts its frame 0, by its least delayed buffer: a
-// buffer arrives some time after its frames were captured, so the earliest
-// arrival (less the frames up to it) is the closest to when they were. A
-// mean, as the streams' own clocks take it, is pulled late by a buffer a
-// loaded machine delivered late: two streams of one source came out 84
-// frames apart that way (1.75 ms) on PipeWire under the test suite's load.
-// (The median did worse on PulseAudio, whose null sink renders ahead: up to
-// 92 frames with four rigs on two cores, against 29 for the earliest there
-// and 3 on PipeWire; the earliest had one 96 in twelve under that load.)
-void MergedSource::sampleClocks() noexcept
-{
-    for (std::size_t i = 0; i < inputs_.size(); ++i) {
-        const CaptureProgress p = inputs_[i]->progress();
-        if (p.clockFrames == 0 || p.clockFrames == sampledFrames_[i] || zeroNs_[i].size() == zeroNs_[i].capacity())
-            continue;
-        sampledFrames_[i] = p.clockFrames;
-        zeroNs_[i].push_back(static_cast<double>(p.lastBufferNs) -
-                             static_cast<double>(p.clockFrames) * 1e9 / inputFormat_.rate);
-    }
-}
-
-double MergedSource::zeroNs(std::size_t i) const
-{
-    return *std::min_element(zeroNs_[i].begin(), zeroNs_[i].end());
-}
-
 // The frame of input `i` captured at the instant the first input captured
-// its frame `firstStart`, by the earliest arrivals (sampleClocks).
+// its frame `firstStart`, by where each input's least delayed buffers put its
+// frame 0 (zeroAt): a buffer arrives some time after its frames were
+// captured, so the earliest arrival (less the frames up to it) is the closest
+// to when they were. A mean, as the streams' own clocks take it, is pulled
+// late by a buffer a loaded machine delivered late: two streams of one source
+// came out 84 frames apart that way (1.75 ms) on PipeWire under the test
+// suite's load. Every input is read at one instant, the latest at which all
+// have a least delayed buffer, so that a delay moving on the server's side
+// moves them all alike.
 std::uint64_t MergedSource::startBeside(std::size_t i, std::uint64_t firstStart) const noexcept
 {
-    const auto dropped = [&](std::size_t k) {
-        const CaptureProgress p = inputs_[k]->progress();
+    const CaptureProgress first = inputs_[0]->progress();
+    const CaptureProgress own = inputs_[i]->progress();
+    const std::int64_t at = std::min(first.leastDelayed[1].arrivedNs, own.leastDelayed[1].arrivedNs);
+    const std::int64_t firstZero = zeroAt(first, at), ownZero = zeroAt(own, at);
+    if (firstZero == 0 || ownZero == 0)
+        return inputs_[i]->positionAt(inputs_[0]->timeOf(firstStart));
+    // Frames the ring dropped are on the clock but not in the ring.
+    const auto dropped = [](const CaptureProgress& p) {
         return static_cast<double>(p.clockFrames) - static_cast<double>(p.framesPushed);
     };
-    if (zeroNs_[0].empty() || zeroNs_[i].empty())
-        return inputs_[i]->positionAt(inputs_[0]->timeOf(firstStart));
-    const double at = zeroNs(0) + (static_cast<double>(firstStart) + dropped(0)) * 1e9 / inputFormat_.rate;
-    const double clock = (at - zeroNs(i)) * inputFormat_.rate / 1e9;
-    return static_cast<std::uint64_t>(std::max(0.0, std::round(clock - dropped(i))));
+    const double captured = static_cast<double>(firstZero) +
+                            (static_cast<double>(firstStart) + dropped(first)) * 1e9 / inputFormat_.rate;
+    const double clock = (captured - static_cast<double>(ownZero)) * inputFormat_.rate / 1e9;
+    return static_cast<std::uint64_t>(std::max(0.0, std::round(clock - dropped(own))));
 }
 
 bool MergedSource::align() noexcept
 {
     // A clock settles over its first quarter second of buffers (see
     // CaptureSession::settleStart); placing the inputs before that could put
-    // them a buffer apart.
-    sampleClocks();
+    // them a buffer apart. The least delayed buffers need two whole quarter
+    // seconds (zeroAt): half a second after the last input's first buffer.
     const std::uint64_t settle =
         std::max<std::uint64_t>(inputFormat_.rate / 4, 3ULL * inputs_[0]->bufferFrames());
     const bool settled = std::all_of(inputs_.begin(), inputs_.end(), [&](const auto& input) {
-        return input->progress().framesPushed >= settle;
+        const CaptureProgress p = input->progress();
+        return p.framesPushed >= settle && p.leastDelayed[0].arrivedNs != 0;
     });
     if (!settled && monotonicNs() - beganNs_ < alignWithinNs)
         return false;

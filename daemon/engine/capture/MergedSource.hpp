@@ -106,8 +106,6 @@ private:
     std::size_t pace() const noexcept; // the input the merged clock follows
     double mergedFrameAt(std::size_t by, std::int64_t ns) const noexcept;
     std::size_t available(std::size_t i);
-    void sampleClocks() noexcept;
-    double zeroNs(std::size_t i) const; // the earliest of zeroNs_[i], not empty
     std::uint64_t startBeside(std::size_t i, std::uint64_t firstStart) const noexcept;
     bool align() noexcept;
     std::uint64_t firstStart() const noexcept;
@@ -115,10 +113,6 @@ private:
     void measureDrift();
     void resample(std::size_t input);
 
-    // Reader's thread, until aligned: per input, where each buffer sampled
-    // puts frame 0 (CLOCK_MONOTONIC ns), and the clock frames last sampled.
-    std::vector<std::vector<double>> zeroNs_;
-    std::vector<std::uint64_t> sampledFrames_;
     std::vector<InputDrift> drift_;                        // per input; the first's unused
     std::vector<std::unique_ptr<Resampled>> resampled_;    // per input; null while read as it is
     std::vector<std::uint64_t> passedFrames_;              // per input: frames read as they are
