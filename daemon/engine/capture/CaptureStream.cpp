@@ -131,6 +131,8 @@ void CaptureStream::watchSource(const std::string& source)
         // is the audio thread too: it only sets the flag the reader polls.
         sourceWatch_ = PulseConnection::get()->watchRemoval(
             source, [core] { core->failed.store(true, std::memory_order_relaxed); });
+        if (!sourceWatch_)
+            log().warn("cannot watch '{}' for removal: the sound server no longer lists it", source);
     } catch (const Error& e) {
         log().debug("cannot watch '{}' for removal: {}", source, e.what());
     }

@@ -152,10 +152,11 @@ std::shared_ptr<void> PulseConnection::watchRemoval(const std::string& source, s
     }
     const std::uint64_t id = nextWatch_++;
     watches_[id] = Watch{*found.index, std::move(onRemoved)};
+    log().debug("watching source #{} '{}' for its removal", *found.index, source);
     // The watch ends when its holder drops it (under the lock, so never while
     // its callback runs); it keeps the connection alive until then.
     auto self = shared_from_this();
-    return std::shared_ptr<void>(nullptr, [self, id](void*) {
+    return std::shared_ptr<void>(static_cast<void*>(this), [self, id](void*) {
         Lock lock(*self);
         self->watches_.erase(id);
     });
