@@ -31,9 +31,9 @@ void FakeCaptureSource::deliver(std::uint64_t frames, bool silent)
     }
 }
 
-void FakeCaptureSource::deliverBufferAt(unsigned frames, std::int64_t atNs, std::int64_t nominalNs)
+void FakeCaptureSource::deliverBufferAt(unsigned frames, std::int64_t atNs, std::int64_t nominalNs, bool silent)
 {
-    deliverBuffer(std::min(frames, static_cast<unsigned>(buffer_.size() / format_.channels)), false, atNs, nominalNs);
+    deliverBuffer(std::min(frames, static_cast<unsigned>(buffer_.size() / format_.channels)), silent, atNs, nominalNs);
 }
 
 void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs, std::int64_t nominalNs)
@@ -65,6 +65,9 @@ void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs
         lastNominalNs_ = nominalNs ? nominalNs
                                    : deliveries_.front().first +
                                          static_cast<std::int64_t>(delivered_ * 1'000'000'000 / format_.rate);
+        const std::int64_t zero =
+            lastNominalNs_ - static_cast<std::int64_t>(delivered_ * 1'000'000'000 / format_.rate);
+        earliestZeroNs_ = earliestZeroNs_ ? std::min(earliestZeroNs_, zero) : zero;
     }
     sincePost_ += pushed;
     if (const std::uint64_t every = wakeEvery_.load(); every > 0 && sincePost_ >= every) {
@@ -92,6 +95,9 @@ CaptureProgress FakeCaptureSource::progress() const noexcept
     p.firstBufferNs = deliveries_.front().first;
     p.clockFrames = delivered_;
     p.lastBufferNs = lastNominalNs_;
+    // Every buffer arrives at its nominal time: all equally delayed.
+    p.leastDelayed[0] = {deliveries_.front().first, earliestZeroNs_};
+    p.leastDelayed[1] = {lastNominalNs_, earliestZeroNs_};
     return p;
 }
 
@@ -151,9 +157,7 @@ std::unique_ptr<CaptureSource> FakeCaptureOpener::open(const DeviceInfo& device,
         throw DeviceLost("the fake input is unplugged, or '" + device.id + "' is not one");
     auto source =
         std::make_unique<FakeCaptureSource>(format, bufferFrames, ringFrames, second ? secondCounter : 0, clock_);
-    if (firstBufferSilent_.load()) {
-        source->deliverSilence(bufferFrames);
-    } else {
+    {
         // Inputs on one clock: the first buffers of the sources one take opens
         // (within 200 ms of each other; a reconnect comes later) at one instant.
         std::lock_guard lock(mutex_);
@@ -162,7 +166,7 @@ std::unique_ptr<CaptureSource> FakeCaptureOpener::open(const DeviceInfo& device,
             firstBufferNs_ = monotonicNs();
             sharedFrames_ = bufferFrames;
         }
-        source->deliverBufferAt(bufferFrames, *firstBufferNs_, nominalNs());
+        source->deliverBufferAt(bufferFrames, *firstBufferNs_, nominalNs(), firstBufferSilent_.load());
     }
     last_.store(source.get());
     opened_.fetch_add(1);
@@ -184,18 +188,20 @@ void FakeCaptureOpener::deliverCounterToAll(std::uint64_t frames, double secondS
         const auto others = static_cast<unsigned>(owedToOthers_);
         owedToOthers_ -= others;
         sharedFrames_ += n;
-        for (std::size_t i = 0; i < sources_.size(); ++i)
-            if (i >= stalled_.size() || !stalled_[i])
-                sources_[i]->deliverBufferAt(i == 0 ? n : others, at, nominalNs());
+        for (std::size_t i = 0; i < sources_.size(); ++i) {
+            const Feed f = i < feeds_.size() ? feeds_[i] : Feed::Counter;
+            if (f != Feed::Stalled)
+                sources_[i]->deliverBufferAt(i == 0 ? n : others, at, nominalNs(), f == Feed::Silence);
+        }
         frames -= n;
     }
 }
 
-void FakeCaptureOpener::stall(std::size_t index, bool stalled)
+void FakeCaptureOpener::feed(std::size_t index, Feed feed)
 {
     std::lock_guard lock(mutex_);
-    stalled_.resize(std::max(stalled_.size(), index + 1), false);
-    stalled_[index] = stalled;
+    feeds_.resize(std::max(feeds_.size(), index + 1), Feed::Counter);
+    feeds_[index] = feed;
 }
 
 // Where the shared clock stands: the buffers delivered so far arrive at the

@@ -43,11 +43,11 @@ public:
     // callback does. From one thread at a time.
     void deliverCounter(std::uint64_t frames);
     void deliverSilence(std::uint64_t frames);
-    // One buffer of up to bufferFrames of the counter, delivered at `atNs`
-    // (not before the last delivery): several sources on one clock, whose
-    // buffers are said to arrive at `nominalNs` (progress().lastBufferNs; 0:
-    // at this source's own nominal pace).
-    void deliverBufferAt(unsigned frames, std::int64_t atNs, std::int64_t nominalNs = 0);
+    // One buffer of up to bufferFrames of the counter (or zeros), delivered at
+    // `atNs` (not before the last delivery): several sources on one clock,
+    // whose buffers are said to arrive at `nominalNs` (progress().lastBufferNs;
+    // 0: at this source's own nominal pace).
+    void deliverBufferAt(unsigned frames, std::int64_t atNs, std::int64_t nominalNs = 0, bool silent = false);
     // The source dies, as a device that went away: failed() from now on.
     void fail() noexcept { failed_.store(true); }
     // Frames delivered so far, into the ring or dropped: the next counter index.
@@ -88,6 +88,7 @@ private:
     std::vector<std::pair<std::int64_t, std::uint64_t>> deliveries_;
     std::uint64_t delivered_ = 0;
     std::int64_t lastNominalNs_ = 0;
+    std::int64_t earliestZeroNs_ = 0; // the least of what each buffer's nominal time puts frame 0 at
     DropCounts drops_;
     const std::uint64_t firstIndex_;
     std::vector<std::int16_t> buffer_;
@@ -120,9 +121,11 @@ public:
     // `secondSpeed`, the sources after the first deliver that many frames per
     // frame of the first: a clock that runs fast (1.001: 0.1 %) or slow.
     void deliverCounterToAll(std::uint64_t frames, double secondSpeed = 1.0);
-    // Source `index` (in the order opened) gets nothing from deliverCounterToAll
-    // while stalled, as a suspended or stalled device; the others go on.
-    void stall(std::size_t index, bool stalled);
+    // What source `index` (in the order opened) gets from deliverCounterToAll:
+    // the counter; zeros (the counter goes on under them), as a muted
+    // microphone; or nothing, as a suspended or stalled device. The others go on.
+    enum class Feed { Counter, Silence, Stalled };
+    void feed(std::size_t index, Feed feed);
 
 private:
     std::mutex mutex_;
@@ -132,7 +135,7 @@ private:
     std::uint64_t sharedFrames_ = 0; // frames of the shared clock since firstBufferNs_
     unsigned rate_ = 48000;
     std::int64_t nominalNs() const;
-    std::vector<bool> stalled_;
+    std::vector<Feed> feeds_;
     double owedToOthers_ = 0; // fractional frames the faster sources are due
     std::atomic<FakeCaptureSource*> last_{nullptr};
     std::atomic<int> opened_{0};

@@ -428,20 +428,26 @@ void deliverPausedTake(FakeCaptureOpener& opener, CaptureSession& session)
     opener.deliverCounterToAll(30'000);
 }
 
-// A take of two inputs paused at file frame 30,000: one jump in the first
-// input's counter (channels 0 and 1 of `first`), there, and every frame of
-// the second input (channel `channel` of `second`) beside the first input's
-// frame of the same instant (its counter runs secondCounter ahead).
-void expectPauseAndInputsBeside(const AudioFile& first, const AudioFile& second, int channel)
+// Every frame of the second input (channel `channel` of `second`) beside the
+// first input's frame of the same instant (channels 0 and 1 of `first`): its
+// counter runs secondCounter ahead.
+void expectInputsBeside(const AudioFile& first, const AudioFile& second, int channel)
 {
-    const auto c = checkCounter(first);
-    ASSERT_EQ(c.jumps.size(), 1u) << "the pause, on both inputs";
-    EXPECT_EQ(c.jumps[0].first, 30'000);
     ASSERT_EQ(second.frames, first.frames);
     for (std::int64_t f = 0; f < first.frames; ++f)
         ASSERT_EQ(counterIndexAt(second, f, channel),
                   counterIndexAt(first, f, 0) + static_cast<std::int64_t>(FakeCaptureOpener::secondCounter))
             << "frame " << f << ": the second input's frame of the same instant";
+}
+
+// A take of two inputs paused at file frame 30,000: one jump in the first
+// input's counter, there, and the inputs beside each other throughout.
+void expectPauseAndInputsBeside(const AudioFile& first, const AudioFile& second, int channel)
+{
+    const auto c = checkCounter(first);
+    ASSERT_EQ(c.jumps.size(), 1u) << "the pause, on both inputs";
+    EXPECT_EQ(c.jumps[0].first, 30'000);
+    expectInputsBeside(first, second, channel);
 }
 
 // Two inputs on one clock, side by side: every frame of the file holds each
@@ -559,7 +565,7 @@ std::uint64_t deliverUntil(FakeCaptureOpener& opener, const std::function<bool()
 std::uint64_t stallOne(FakeCaptureOpener& opener, CaptureSession& session, std::uint64_t frames, std::size_t index)
 {
     opener.deliverCounterToAll(frames);
-    opener.stall(index, true);
+    opener.feed(index, FakeCaptureOpener::Feed::Stalled);
     const std::uint64_t more = deliverUntil(opener, [&] { return session.status().inputs.at(index).lastGapAt >= 0; });
     EXPECT_GE(session.status().inputs.at(index).lastGapAt, 0) << "the stall was never noticed";
     return more;
@@ -579,7 +585,7 @@ TEST_F(SessionOnFakeSource, AStalledInputIsSilenceWhileTheOthersGoOnAndComesBack
     EXPECT_EQ(second().report.gaps, 1u);
     opener.deliverCounterToAll(12'000);
     stalled += 12'000;
-    opener.stall(1, false);
+    opener.feed(1, FakeCaptureOpener::Feed::Counter);
     const auto back = [&] { return second().silence > 0 && !session->status().inputs.empty() &&
                                    session->frames() > 24'000 + stalled + 9'600; };
     const std::uint64_t after = deliverUntil(opener, back) + 24'000;
@@ -658,6 +664,93 @@ TEST_F(SessionOnFakeSource, AStalledFirstInputHandsThePaceToTheNext)
             ASSERT_EQ(counterIndexAt(b, f, 0), 0) << "frame " << f << ": the stalled first input is silence";
         }
     }
+}
+
+// max_duration ends a take of several inputs on exactly that frame, of every
+// input.
+TEST_F(SessionOnFakeSource, MaxDurationEndsEveryInputOnThatFrame)
+{
+    RecordingRequest r = twoInputs();
+    r.maxDuration = 0.5;
+    auto session = start(plan("limited.wav", r));
+    deliverUntil(opener, [&] { return session->ended(); });
+    ASSERT_TRUE(session->ended()) << "the take ends by itself, with no stop asked";
+    const StopResult result = session->finish();
+    EXPECT_EQ(result.reason, StopReason::MaxDuration);
+    EXPECT_EQ(result.frames, 24'000u);
+    const auto a = readAudioFile(result.path);
+    EXPECT_EQ(a.frames, 24'000);
+    EXPECT_TRUE(checkCounter(a).jumps.empty());
+    expectInputsBeside(a, a, 2);
+}
+
+// A stop at an earlier moment (StopRecordingAt) ends every input on the frame
+// captured then, by the first input's clock.
+TEST_F(SessionOnFakeSource, AStopAtAnEarlierMomentEndsEveryInputOnTheFrameCapturedThen)
+{
+    auto session = start(plan("at.wav", twoInputs()));
+    opener.deliverCounterToAll(48'000);
+    const std::int64_t moment = monotonicNs();
+    opener.deliverCounterToAll(2'048);
+    const StopResult r = session->stop(moment);
+    EXPECT_EQ(r.frames, 48'000u);
+    const auto a = readAudioFile(r.path);
+    EXPECT_EQ(a.frames, 48'000);
+    EXPECT_TRUE(checkCounter(a).jumps.empty());
+    expectInputsBeside(a, a, 2);
+}
+
+// stop_on_silence on several inputs: the take is silent only while every
+// input is (any input loud enough is sound: the other side talking while the
+// microphone is muted is not silence), and then ends as a take of one does.
+TEST_F(SessionOnFakeSource, SeveralInputsAreSilentOnlyWhenEveryInputIs)
+{
+    RecordingRequest r = twoInputs();
+    r.stopOnSilence = 1.0;
+    auto session = start(plan("quiet.wav", r));
+    opener.deliverCounterToAll(48'000);
+    opener.feed(0, FakeCaptureOpener::Feed::Silence);
+    opener.deliverCounterToAll(72'000);
+    for (int i = 0; i < 2000 && session->status().frames < 110'000; ++i)
+        std::this_thread::sleep_for(1ms);
+    ASSERT_GE(session->status().frames, 110'000u) << "the writer has been through 1.5 s of the muted microphone";
+    EXPECT_FALSE(session->ended()) << "the other side is sound";
+    opener.feed(1, FakeCaptureOpener::Feed::Silence);
+    deliverUntil(opener, [&] { return session->ended(); });
+    ASSERT_TRUE(session->ended());
+    const StopResult stopped = session->finish();
+    EXPECT_EQ(stopped.reason, StopReason::Silence);
+    EXPECT_EQ(stopped.frames, 120'000u + 24'000u) << "half a second of the silence kept";
+    const auto a = readAudioFile(stopped.path);
+    EXPECT_NE(counterIndexAt(a, 119'999, 2), 0) << "the other side, to its last frame";
+    EXPECT_EQ(counterIndexAt(a, 120'000, 2), 0);
+    EXPECT_EQ(counterIndexAt(a, 48'000, 0), 0) << "the muted microphone";
+}
+
+// start_on_sound on several inputs: sound on any input starts the take, at
+// its first frame, with every input from that instant.
+TEST_F(SessionOnFakeSource, StartOnSoundStartsAtTheFirstSoundOfAnyInput)
+{
+    RecordingRequest r = twoInputs();
+    r.startOnSound = true;
+    opener.firstBufferSilent(true);
+    auto session = start(plan("armed.wav", r));
+    EXPECT_EQ(session->state(), SessionState::Waiting);
+    opener.feed(0, FakeCaptureOpener::Feed::Silence);
+    opener.feed(1, FakeCaptureOpener::Feed::Silence);
+    opener.deliverCounterToAll(24'000);
+    opener.feed(1, FakeCaptureOpener::Feed::Counter);
+    deliverUntil(opener, [&] { return session->state() == SessionState::Recording; });
+    ASSERT_EQ(session->state(), SessionState::Recording);
+    opener.deliverCounterToAll(12'000);
+    const StopResult stopped = session->stop();
+    const auto a = readAudioFile(stopped.path);
+    ASSERT_GT(a.frames, 0);
+    const auto first = counterIndexAt(a, 0, 2);
+    EXPECT_EQ(first, static_cast<std::int64_t>(FakeCaptureOpener::secondCounter + buffer + 24'000))
+        << "the take begins with the other side's first sound, not the silence before it";
+    EXPECT_EQ(counterIndexAt(a, a.frames - 1, 2) - first, a.frames - 1) << "every frame of it from there";
+    EXPECT_EQ(counterIndexAt(a, 0, 0), 0) << "the silent microphone beside it";
 }
 
 // mix sums the inputs, each at 1/n: two inputs are averaged, so the sum of
