@@ -1,6 +1,8 @@
 // Several inputs in one take, on the rig's real sound server: the same source
 // twice must come out aligned to the sample, two sources each in its own
-// channel in the order given, and @output must follow the default output.
+// channel in the order given (one at 44.1 kHz too), @output must follow the
+// default output, a source that goes away must become silence, and a killed
+// take of a file per input must be repaired file by file.
 
 #include "tests/support/AudioFile.hpp"
 #include "tests/support/DaemonFixture.hpp"
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -59,10 +62,12 @@ void setDefaultOutput(const std::string& sink)
 // again (and the default output back on the microphone's sink) at the end.
 class OtherSide {
 public:
-    OtherSide(const std::filesystem::path& dir, double hz)
+    // The sink runs at `sinkRate`; the tone is played at 48 kHz into it.
+    OtherSide(const std::filesystem::path& dir, double hz, int sinkRate = 48000)
     {
-        const auto loaded = run({"pactl", "load-module", "module-null-sink", "sink_name=recd_other", "rate=48000",
-                                 "channels=2", "sink_properties=device.description=recd-other-side"});
+        const auto loaded = run({"pactl", "load-module", "module-null-sink", "sink_name=recd_other",
+                                 "rate=" + std::to_string(sinkRate), "channels=2",
+                                 "sink_properties=device.description=recd-other-side"});
         module_ = loaded.out.substr(0, loaded.out.find('\n'));
         const auto tone = writeRaw(dir / "other.raw", 20 * rate,
                                    [hz](std::int64_t i) { return 0.5 * std::sin(2 * M_PI * hz * i / rate); });
@@ -196,6 +201,29 @@ TEST_F(MeetingTest, TwoSourcesLandEachInItsOwnChannelInTheOrderGiven)
     expectTone(aliased, 1, 660);
 }
 
+// A 44.1 kHz source beside a 48 kHz one (a USB microphone beside the output):
+// recd asks each for the take's rate, and the sound server converts the one
+// that differs, so the inputs reach the merge at one rate; each tone keeps its
+// pitch in its own channel.
+TEST_F(MeetingTest, ASourceAt44100HzBesideOneAt48000HzKeepsItsPitch)
+{
+    OtherSide other(dir.path(), 660, 44100);
+    const std::string mic = rigMicrophoneId(), far = deviceId("recd-other-side");
+    ASSERT_FALSE(far.empty()) << recctl({"devices"}).out;
+    const auto a = take("rates.wav", {"-c", "1", "-r", "48000", "-d", mic, "-d", far}, 2000ms, [&] {
+        const auto json = nlohmann::json::parse(recctl({"status", "--json"}).out);
+        ASSERT_EQ(json["inputs"].size(), 2u);
+        EXPECT_EQ(json["inputs"][1]["rate"], 48000) << "asked of the server at the take's rate";
+    });
+    ASSERT_EQ(a.channels, 2);
+    EXPECT_EQ(a.rate, 48000);
+    const auto mine = a.channel(0), theirs = a.channel(1);
+    const std::vector<float> m(mine.begin() + rate / 4, mine.end()), t(theirs.begin() + rate / 4, theirs.end());
+    EXPECT_NEAR(toneFrequency(m, a.rate), 440, 0.5);
+    EXPECT_NEAR(toneFrequency(t, a.rate), 660, 0.5) << "converted from 44.1 kHz, at its pitch";
+    EXPECT_NEAR(peakDbfs(t), -6.02, 3.5);
+}
+
 // The other side goes away mid-take (its sink unloaded, as a headset that is
 // switched off): the take goes on with the microphone, the other side's
 // channel is silence from then on, never another source, and the gap is
@@ -227,6 +255,32 @@ TEST_F(MeetingTest, AnInputThatGoesAwayIsSilenceWhileTheTakeGoesOn)
     const std::vector<float> after(theirs.begin() + 2 * rate, theirs.end());
     EXPECT_NEAR(toneFrequency(before, a.rate), 660, 2.0);
     EXPECT_LT(peakDbfs(after), -90.0) << "silence once the other side is gone, never another source";
+}
+
+// recd killed (SIGKILL, as a crash or the OOM killer) in a take with a file
+// per input: the next recd repairs every file from the crash mark, and each
+// holds its input up to about the kill (FaultTest has the bound for one file:
+// a third of a second).
+TEST_F(MeetingTest, AKilledTakeOfAFilePerInputIsRepairedFileByFile)
+{
+    const auto path = dir / "crash.wav";
+    ASSERT_EQ(recctl({"start", path.string(), "-c", "1", "--layout", "files", "-d", "@input", "-d", "@input"}).exitCode,
+              0);
+    const auto started = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(1500ms);
+    ::kill(daemon->pid(), SIGKILL);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    daemon->wait(2s);
+    startDaemon(); // finds the mark, repairs the files
+    const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    EXPECT_EQ(status["last_reason"], "recovered") << status;
+    for (const char* name : {"crash-in1.wav", "crash-in2.wav"}) {
+        const auto a = readAudioFile(dir / name);
+        std::cout << name << ": " << a.duration() << " s repaired, killed after " << elapsed << " s\n";
+        EXPECT_GT(a.duration(), elapsed - 0.35) << name;
+        EXPECT_LE(a.duration(), elapsed + 0.05) << name;
+        EXPECT_NEAR(toneFrequency(a.channel(0), a.rate), 440.0, 2.0) << name;
+    }
 }
 
 class MeetingWithHookTest : public MeetingTest {
