@@ -4,9 +4,9 @@
 // writer and files as a take of one input.
 //
 // Frame n of the merged source is, for every input, the frame captured at the
-// same instant: each input's clock (CaptureSource::positionAt) says which of
-// its frames was captured when the first input's frame was, once the clocks
-// have settled. The inputs' frames are then put side by side (one file
+// same instant: each input's least delayed buffers (CaptureProgress::
+// leastDelayed, zeroAt) say which of its frames was captured when the first
+// input's frame was, once half a second of them has come. The inputs' frames are then put side by side (one file
 // channel per input channel, in the order given) or summed.
 //
 // The merging runs on the reader's thread, in waitForAudio(): the inputs'
