@@ -34,11 +34,16 @@ void InputDrift::observe(double firstFrames, double ownFrames)
     sxx_ += x * x;
     sxy_ += x * y;
     syy_ += y * y;
-    // Worth it once the drift has moved the input 1.5 ms, and only as sure of it
-    // as to within a fifth: correcting by a drift read from a few noisy
-    // seconds (2500 ppm for 1000, seen) pushed the input 9 ms the other way.
+    // Worth it once the drift has moved the input 1.5 ms, and four times as far
+    // as the readings stray from the line; and only as sure of it as to within
+    // a fifth: correcting by a drift read from a few noisy seconds (2500 ppm
+    // for 1000, seen) pushed the input 9 ms the other way. The readings of
+    // PulseAudio's null sink monitors stray by up to 1.7 ms for seconds at a
+    // time (the sink changes the size of what it renders ahead), and one
+    // source read as three inputs once had one "corrected" for 260 ppm that
+    // was not there; clean clocks stray by a tenth of a millisecond.
     const double s = slope();
-    if (!correcting_ && n_ >= 6 && std::abs(s * (lastX_ - firstX_)) > 0.0015 * rate_ &&
+    if (!correcting_ && n_ >= 6 && std::abs(s * (lastX_ - firstX_)) > std::max(0.0015 * rate_, 4 * stray()) &&
         slopeError() < 0.2 * std::abs(s))
         correcting_ = true;
 }
@@ -58,15 +63,20 @@ double InputDrift::slope() const
     return d.xx > 0 ? d.xy / d.xx : 0.0;
 }
 
+double InputDrift::stray() const
+{
+    if (n_ < 3)
+        return INFINITY;
+    const Spread d = spread();
+    return d.xx > 0 ? std::sqrt(std::max(0.0, d.yy - d.xy * d.xy / d.xx) / (n_ - 2)) : INFINITY;
+}
+
 double InputDrift::slopeError() const
 {
     if (n_ < 3)
         return INFINITY;
     const Spread d = spread();
-    if (d.xx <= 0)
-        return INFINITY;
-    const double residual = std::max(0.0, d.yy - d.xy * d.xy / d.xx) / (n_ - 2);
-    return std::sqrt(residual / d.xx);
+    return d.xx > 0 ? stray() / std::sqrt(d.xx) : INFINITY;
 }
 
 double InputDrift::ppm() const { return slope() * 1e6; }

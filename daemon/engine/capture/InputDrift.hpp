@@ -22,9 +22,8 @@ public:
     // its first half second.
     double ppm() const;
     // Whether the drift is worth correcting: once it has moved the input 1.5 ms
-    // against the first (well above the clocks' noise: one source read as two
-    // inputs stays within 0.4 ms) and is known to within a fifth, and from
-    // then on.
+    // against the first and four times as far as the readings stray from the
+    // line (the clocks' noise), and is known to within a fifth; from then on.
     bool correcting() const { return correcting_; }
     // Input frames to read per output frame, so that output frame `outputFrame`
     // lines up with the input frame the drift says was captured with it (the
@@ -39,6 +38,7 @@ private:
     };
     Spread spread() const;
     double slope() const;
+    double stray() const;      // how far the readings stray from the line (standard deviation, frames)
     double slopeError() const; // the slope's standard error
 
     unsigned rate_;
