@@ -65,9 +65,14 @@ void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs
         lastNominalNs_ = nominalNs ? nominalNs
                                    : deliveries_.front().first +
                                          static_cast<std::int64_t>(delivered_ * 1'000'000'000 / format_.rate);
+        // Where this buffer puts frame 0: constant on a clock that keeps the
+        // nominal pace, earlier and earlier on one that runs fast, and later
+        // after a stall, which (as a real stream's gap) begins the line anew.
         const std::int64_t zero =
             lastNominalNs_ - static_cast<std::int64_t>(delivered_ * 1'000'000'000 / format_.rate);
-        earliestZeroNs_ = earliestZeroNs_ ? std::min(earliestZeroNs_, zero) : zero;
+        if (firstZero_.arrivedNs == 0 || zero - lastZero_.zeroNs > 50'000'000)
+            firstZero_ = {lastNominalNs_, zero};
+        lastZero_ = {lastNominalNs_, zero};
     }
     sincePost_ += pushed;
     if (const std::uint64_t every = wakeEvery_.load(); every > 0 && sincePost_ >= every) {
@@ -95,9 +100,10 @@ CaptureProgress FakeCaptureSource::progress() const noexcept
     p.firstBufferNs = deliveries_.front().first;
     p.clockFrames = delivered_;
     p.lastBufferNs = lastNominalNs_;
-    // Every buffer arrives at its nominal time: all equally delayed.
-    p.leastDelayed[0] = {deliveries_.front().first, earliestZeroNs_};
-    p.leastDelayed[1] = {lastNominalNs_, earliestZeroNs_};
+    // Every buffer arrives at its nominal time, all equally delayed: the
+    // line through the first and the last is the clock.
+    p.leastDelayed[0] = firstZero_;
+    p.leastDelayed[1] = lastZero_;
     return p;
 }
 

@@ -88,7 +88,9 @@ private:
     std::vector<std::pair<std::int64_t, std::uint64_t>> deliveries_;
     std::uint64_t delivered_ = 0;
     std::int64_t lastNominalNs_ = 0;
-    std::int64_t earliestZeroNs_ = 0; // the least of what each buffer's nominal time puts frame 0 at
+    // Where the first buffer (since a stall) and the last put frame 0, by
+    // their nominal times: progress().leastDelayed.
+    CaptureProgress::LeastDelayed firstZero_, lastZero_;
     DropCounts drops_;
     const std::uint64_t firstIndex_;
     std::vector<std::int16_t> buffer_;
