@@ -201,6 +201,33 @@ TEST_F(MeetingTest, TwoSourcesLandEachInItsOwnChannelInTheOrderGiven)
     expectTone(aliased, 1, 660);
 }
 
+// With reconnect, the other side's sink unloaded and loaded again mid-take:
+// its channel is silence while it is gone and its tone again once it is
+// back, opened again while the take went on.
+TEST_F(MeetingTest, WithReconnectAnInputThatGoesAwayAndComesBackIsRecordedAgain)
+{
+    auto other = std::make_unique<OtherSide>(dir.path(), 660);
+    const std::string mic = rigMicrophoneId(), far = deviceId("recd-other-side");
+    ASSERT_FALSE(far.empty()) << recctl({"devices"}).out;
+    const auto a = take("back.wav", {"-c", "1", "--reconnect", "10", "-d", mic, "-d", far}, 1000ms, [&] {
+        other.reset();
+        std::this_thread::sleep_for(1500ms);
+        other = std::make_unique<OtherSide>(dir.path(), 660);
+        std::this_thread::sleep_for(3000ms);
+        const auto status = nlohmann::json::parse(recctl({"status", "--json"}).out);
+        EXPECT_EQ(status["state"], "recording");
+        EXPECT_EQ(status["inputs"][1]["gaps"], 1) << status << daemonLog();
+    });
+    ASSERT_EQ(a.channels, 2);
+    const auto mine = a.channel(0), theirs = a.channel(1);
+    EXPECT_NEAR(toneFrequency(mine, a.rate), 440, 2.0) << "the microphone throughout";
+    const std::vector<float> gone(theirs.begin() + 2 * rate, theirs.begin() + 2 * rate + 2 * rate / 5);
+    EXPECT_LT(peakDbfs(gone), -90.0) << "silence while the other side was gone";
+    const std::vector<float> back(theirs.end() - 4 * rate / 5, theirs.end() - rate / 10);
+    EXPECT_NEAR(toneFrequency(back, a.rate), 660, 2.0) << "the other side again, once back" << daemonLog();
+    EXPECT_NEAR(peakDbfs(back), -6.02, 3.5);
+}
+
 // A 44.1 kHz source beside a 48 kHz one (a USB microphone beside the output):
 // recd asks each for the take's rate, and the sound server converts the one
 // that differs, so the inputs reach the merge at one rate; each tone keeps its

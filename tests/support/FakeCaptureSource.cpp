@@ -38,8 +38,8 @@ void FakeCaptureSource::deliverBufferAt(unsigned frames, std::int64_t atNs, std:
 
 void FakeCaptureSource::deliverBuffer(unsigned n, bool silent, std::int64_t atNs, std::int64_t nominalNs)
 {
-    if (stopped_.load())
-        return;
+    if (stopped_.load() || failed_.load())
+        return; // as a stream that failed: nothing more from it
     const std::uint64_t first = firstIndex_ + delivered();
     std::fill(buffer_.begin(), buffer_.end(), 0);
     if (!silent) {
@@ -165,19 +165,27 @@ std::unique_ptr<CaptureSource> FakeCaptureOpener::open(const DeviceInfo& device,
         std::make_unique<FakeCaptureSource>(format, bufferFrames, ringFrames, second ? secondCounter : 0, clock_);
     {
         // Inputs on one clock: the first buffers of the sources one take opens
-        // (within 200 ms of each other; a reconnect comes later) at one instant.
+        // (within 200 ms of each other) at one instant. An input opened again
+        // while another one of the take runs (a reconnect of one of several)
+        // joins the clock where it stands; the first of a new take, or the
+        // reconnect of the only input, begins it anew.
         std::lock_guard lock(mutex_);
-        if (!firstBufferNs_ || monotonicNs() - *firstBufferNs_ > 200'000'000) {
+        const bool running =
+            std::any_of(running_.begin(), running_.end(), [](const auto& r) { return r->load(); });
+        const bool fresh = !firstBufferNs_ || monotonicNs() - *firstBufferNs_ > 200'000'000;
+        if (!firstBufferNs_ || (fresh && !running)) {
             rate_ = format.rate;
             firstBufferNs_ = monotonicNs();
             sharedFrames_ = bufferFrames;
         }
-        source->deliverBufferAt(bufferFrames, *firstBufferNs_, nominalNs(), firstBufferSilent_.load());
+        source->deliverBufferAt(bufferFrames, fresh && running ? monotonicNs() : *firstBufferNs_, nominalNs(),
+                                firstBufferSilent_.load());
     }
     last_.store(source.get());
     opened_.fetch_add(1);
     std::lock_guard lock(mutex_);
     sources_.push_back(source.get());
+    running_.push_back(source->running());
     return source;
 }
 
@@ -189,14 +197,19 @@ void FakeCaptureOpener::deliverCounterToAll(std::uint64_t frames, double secondS
         const auto n = static_cast<unsigned>(std::min<std::uint64_t>(frames, buffer));
         // One instant for all: nobody asks where the sources stand in between.
         std::lock_guard instant(*clock_);
-        const std::int64_t at = monotonicNs();
+        // Later than the last instant, for every source alike: a source
+        // bumps a delivery that comes at its last one's instant by 1 ns, and
+        // while one source is stalled only the others would be bumped, which
+        // put the stalled one a delivery off once it was back.
+        const std::int64_t at = std::max(monotonicNs(), lastAt_ + 1);
+        lastAt_ = at;
         owedToOthers_ += n * secondSpeed;
         const auto others = static_cast<unsigned>(owedToOthers_);
         owedToOthers_ -= others;
         sharedFrames_ += n;
         for (std::size_t i = 0; i < sources_.size(); ++i) {
             const Feed f = i < feeds_.size() ? feeds_[i] : Feed::Counter;
-            if (f != Feed::Stalled)
+            if (f != Feed::Stalled && running_[i]->load())
                 sources_[i]->deliverBufferAt(i == 0 ? n : others, at, nominalNs(), f == Feed::Silence);
         }
         frames -= n;

@@ -53,7 +53,14 @@ public:
     // Frames delivered so far, into the ring or dropped: the next counter index.
     std::uint64_t delivered() const;
 
-    void stop() noexcept override { stopped_.store(true); }
+    ~FakeCaptureSource() override { running_->store(false); }
+    void stop() noexcept override
+    {
+        stopped_.store(true);
+        running_->store(false);
+    }
+    // Until it is stopped or gone: kept by its opener, which outlives it.
+    std::shared_ptr<const std::atomic<bool>> running() const { return running_; }
     RingBuffer& ring() noexcept override { return ring_; }
     const CaptureFormat& format() const noexcept override { return format_; }
     unsigned bufferFrames() const noexcept override { return bufferFrames_; }
@@ -82,6 +89,7 @@ private:
     std::uint64_t sincePost_ = 0;
     std::atomic<bool> failed_{false};
     std::atomic<bool> stopped_{false};
+    std::shared_ptr<std::atomic<bool>> running_ = std::make_shared<std::atomic<bool>>(true);
 
     std::shared_ptr<std::recursive_mutex> clock_; // guards what follows
     // (when, frames in the ring's count after it): one per buffer delivered.
@@ -132,9 +140,11 @@ public:
 private:
     std::mutex mutex_;
     std::vector<FakeCaptureSource*> sources_;
+    std::vector<std::shared_ptr<const std::atomic<bool>>> running_; // each source's running()
     std::shared_ptr<std::recursive_mutex> clock_ = std::make_shared<std::recursive_mutex>();
     std::optional<std::int64_t> firstBufferNs_;
     std::uint64_t sharedFrames_ = 0; // frames of the shared clock since firstBufferNs_
+    std::int64_t lastAt_ = 0;        // the instant of the last delivery to all
     unsigned rate_ = 48000;
     std::int64_t nominalNs() const;
     std::vector<Feed> feeds_;

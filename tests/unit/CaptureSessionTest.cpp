@@ -644,6 +644,62 @@ TEST_F(SessionOnFakeSource, AFailedInputIsSilenceToTheEndOfATakeThatGoesOn)
     EXPECT_EQ(static_cast<std::int64_t>(silent.size()), a.frames - 12'000) << "silent to the end";
 }
 
+// With reconnect, an input that failed (a source removed) is opened again
+// while the take goes on: its channels are silence while it is away, then
+// its audio again, placed by its clock and beside the first input's from
+// there, every frame of it.
+TEST_F(SessionOnFakeSource, WithReconnectAFailedInputIsOpenedAgainAndGoesOn)
+{
+    RecordingRequest r = twoInputs();
+    r.reconnect = 5;
+    auto session = start(plan("again.wav", r));
+    opener.deliverCounterToAll(24'000);
+    opener.unplug(true); // not listed: the first tries fail
+    opener.source().fail();
+    const auto second = [&] { return session->status().inputs.at(1); };
+    deliverUntil(opener, [&] { return second().lastGapAt >= 0; });
+    EXPECT_DOUBLE_EQ(second().lastGapAt, 0.5);
+    EXPECT_EQ(session->state(), SessionState::Recording) << "one input failed, not the take";
+    opener.deliverCounterToAll(12'000);
+    opener.unplug(false);
+    deliverUntil(opener, [&] { return opener.opened() == 3; });
+    ASSERT_EQ(opener.opened(), 3) << "the second input was never opened again";
+    // Back once audio was merged (the frames went on) with no more silence.
+    SessionStatus last = session->status();
+    deliverUntil(opener, [&] {
+        const SessionStatus now = session->status();
+        const bool back = now.frames > last.frames && now.inputs.at(1).silence == last.inputs.at(1).silence &&
+                          now.inputs.at(1).silence > 0;
+        last = now;
+        return back && now.frames > 60'000;
+    });
+    opener.deliverCounterToAll(24'000);
+    const auto during = session->status();
+    const StopResult stopped = session->stop();
+    EXPECT_EQ(stopped.reason, StopReason::Requested);
+
+    const auto a = readAudioFile(stopped.path);
+    EXPECT_TRUE(checkCounter(a).jumps.empty()) << "the first input goes on unbroken";
+    std::int64_t resumed = -1, beside = 0;
+    for (std::int64_t f = 24'000; f < a.frames; ++f) {
+        const std::int64_t first = counterIndexAt(a, f, 0), own = counterIndexAt(a, f, 2);
+        if (own == 0) {
+            ASSERT_LT(resumed, 0) << "frame " << f << ": silent again after it came back";
+            continue;
+        }
+        if (resumed < 0) {
+            resumed = f;
+            beside = own - first;
+            EXPECT_GE(own, static_cast<std::int64_t>(FakeCaptureOpener::secondCounter)) << "the reopened input";
+        }
+        ASSERT_EQ(own - first, beside) << "frame " << f << ": every frame of it, beside the first input's";
+    }
+    ASSERT_GT(resumed, 24'000) << "the second input never came back";
+    EXPECT_EQ(during.inputs[1].report.gaps, 1u);
+    EXPECT_NEAR(during.inputs[1].silence, static_cast<double>(resumed - 24'000) / rate, 0.001);
+    std::cout << "second input: failed at 24000, opened again and back at " << resumed << "\n";
+}
+
 // A first input that stalls hands the pace to the next: the take goes on at
 // the second input's pace, the first's channels silent, and the stop cuts
 // where it was asked, by the second input's clock.
@@ -666,6 +722,17 @@ TEST_F(SessionOnFakeSource, AStalledFirstInputHandsThePaceToTheNext)
     }
 }
 
+// A take of two inputs that ended after `frames` (counted and in the file),
+// each input unbroken and the second beside the first throughout.
+void expectUnbrokenTakeOfTwo(const StopResult& r, std::int64_t frames)
+{
+    EXPECT_EQ(r.frames, static_cast<std::uint64_t>(frames));
+    const auto a = readAudioFile(r.path);
+    EXPECT_EQ(a.frames, frames);
+    EXPECT_TRUE(checkCounter(a).jumps.empty());
+    expectInputsBeside(a, a, 2);
+}
+
 // max_duration ends a take of several inputs on exactly that frame, of every
 // input.
 TEST_F(SessionOnFakeSource, MaxDurationEndsEveryInputOnThatFrame)
@@ -677,11 +744,7 @@ TEST_F(SessionOnFakeSource, MaxDurationEndsEveryInputOnThatFrame)
     ASSERT_TRUE(session->ended()) << "the take ends by itself, with no stop asked";
     const StopResult result = session->finish();
     EXPECT_EQ(result.reason, StopReason::MaxDuration);
-    EXPECT_EQ(result.frames, 24'000u);
-    const auto a = readAudioFile(result.path);
-    EXPECT_EQ(a.frames, 24'000);
-    EXPECT_TRUE(checkCounter(a).jumps.empty());
-    expectInputsBeside(a, a, 2);
+    expectUnbrokenTakeOfTwo(result, 24'000);
 }
 
 // A stop at an earlier moment (StopRecordingAt) ends every input on the frame
@@ -692,12 +755,7 @@ TEST_F(SessionOnFakeSource, AStopAtAnEarlierMomentEndsEveryInputOnTheFrameCaptur
     opener.deliverCounterToAll(48'000);
     const std::int64_t moment = monotonicNs();
     opener.deliverCounterToAll(2'048);
-    const StopResult r = session->stop(moment);
-    EXPECT_EQ(r.frames, 48'000u);
-    const auto a = readAudioFile(r.path);
-    EXPECT_EQ(a.frames, 48'000);
-    EXPECT_TRUE(checkCounter(a).jumps.empty());
-    expectInputsBeside(a, a, 2);
+    expectUnbrokenTakeOfTwo(session->stop(moment), 48'000);
 }
 
 // stop_on_silence on several inputs: the take is silent only while every

@@ -19,6 +19,8 @@ int CaptureStream::Core::onAudio(void*, void* input, unsigned frames, double, un
     auto& s = *static_cast<Core*>(self);
     if (s.abandoned.load(std::memory_order_relaxed))
         return 2; // abort: nobody reads this stream any more
+    if (s.failed.load(std::memory_order_relaxed))
+        return 2; // its source was removed (CaptureStream::watchSource): what comes now is another source's
     if (streamErrors.load(std::memory_order_relaxed) != s.errorsAtOpen) {
         s.failed.store(true, std::memory_order_relaxed);
         return 2; // the buffer is stale: never write it, and stop the stream

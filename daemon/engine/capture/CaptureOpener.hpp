@@ -29,4 +29,8 @@ public:
     virtual std::vector<DeviceInfo> devices() = 0;
 };
 
+// `device` as the opener lists it now, by id (its index may have changed as
+// devices came and went); DeviceLost while it is not listed.
+DeviceInfo listedAgain(CaptureOpener& opener, const DeviceInfo& device);
+
 } // namespace recd

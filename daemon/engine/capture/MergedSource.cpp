@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace recd {
 
@@ -47,8 +48,12 @@ void interleave(std::byte* out, const std::vector<std::vector<std::byte>>& in, s
 } // namespace
 
 MergedSource::MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, Layout layout,
-                           std::size_t ringFrames)
-    : inputs_(std::move(inputs)), layout_(layout),
+                           std::size_t ringFrames, InputReopener::Open reopen, double reconnectSeconds)
+    : inputs_(std::move(inputs)),
+      reopener_(reconnectSeconds > 0 && reopen
+                    ? std::make_unique<InputReopener>(inputs_.size(), reconnectSeconds, std::move(reopen))
+                    : nullptr),
+      layout_(layout),
       inputFormat_(inputs_.empty() ? CaptureFormat{} : inputs_[0]->format()), format_(inputFormat_),
       ring_(ringFrames * inputFormat_.frameBytes() * (layout == Layout::Channels ? inputs_.size() : 1)),
       beganNs_(monotonicNs())
@@ -154,6 +159,7 @@ void MergedSource::merge()
 {
     if (!aligned_.load(std::memory_order_relaxed) && !align())
         return;
+    takeReopened();
     findFaults();
     measureDrift();
     // An input coming back is placed before anything more is merged, so that
@@ -238,10 +244,12 @@ void MergedSource::findFaults()
             f.clockAtStop = p.clockFrames;
             ++f.gaps;
             f.lastGapFrame = static_cast<std::int64_t>(merged);
+            const bool failed = inputs_[i]->failed();
             log().warn("input {} {} at {:.3f} s of the merged inputs; its channels carry silence{}", i + 1,
-                       inputs_[i]->failed() ? "failed" : "stopped delivering",
-                       static_cast<double>(merged) / inputFormat_.rate,
-                       inputs_[i]->failed() ? "" : " until it comes back");
+                       failed ? "failed" : "stopped delivering", static_cast<double>(merged) / inputFormat_.rate,
+                       !failed ? " until it comes back" : reopener_ ? " while it is opened again" : "");
+            if (failed && reopener_)
+                reopener_->lost(i, *inputs_[i]);
             continue;
         }
         // Back once a few buffers have come, so that its clock has settled
@@ -277,6 +285,33 @@ void MergedSource::findFaults()
         inputs_[by]->wakeReaderEvery(wakeEvery_.load());
         waker_.store(by);
         inputs_[was]->wakeReaderEvery(0);
+    }
+}
+
+// A failed input opened again (reconnect) takes its place, silent still: it
+// is placed as an input that stalled and came back (findFaults), from its
+// ring's first frame.
+void MergedSource::takeReopened()
+{
+    if (!reopener_)
+        return;
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        if (!faults_[i].silent || !inputs_[i]->failed())
+            continue;
+        auto input = reopener_->take(i);
+        if (!input)
+            continue;
+        input->wakeReaderEvery(0);
+        input->setDelivery(delivery_);
+        std::lock_guard lock(mutex_);
+        replaced_.push_back(std::exchange(inputs_[i], std::move(input))); // stopped by the reopener
+        Fault& f = faults_[i];
+        f.silentUntil = 0;
+        f.clockAtStop = 0;
+        f.returning = false;
+        readFrames_[i] = 0;
+        resampled_[i].reset();
+        log().info("input {} is open again; it goes back in once its clock has settled", i + 1);
     }
 }
 
@@ -420,6 +455,7 @@ void MergedSource::wakeReader() const noexcept
 {
     // Every input's event: the reader may be about to wait on another one
     // than it was (a pacing input that stopped).
+    std::lock_guard lock(mutex_);
     for (const auto& input : inputs_)
         input->wakeReader();
 }
@@ -438,6 +474,9 @@ void MergedSource::mergeOrFail() noexcept
 
 void MergedSource::stop() noexcept
 {
+    if (reopener_)
+        reopener_->stop();
+    std::lock_guard lock(mutex_);
     for (auto& input : inputs_)
         input->stop();
 }
@@ -450,12 +489,15 @@ void MergedSource::wakeReaderEvery(std::uint64_t everyFrames) noexcept
 
 void MergedSource::setDelivery(Delivery delivery) noexcept
 {
+    std::lock_guard lock(mutex_);
+    delivery_ = delivery;
     for (auto& input : inputs_)
         input->setDelivery(delivery);
 }
 
 CaptureProgress MergedSource::progress() const noexcept
 {
+    std::lock_guard lock(mutex_);
     CaptureProgress p = inputs_[0]->progress();
     p.framesPushed = framesPushed_.load(std::memory_order_acquire);
     // The merged source delivers while any input does (the others are silence).
@@ -488,7 +530,10 @@ std::int64_t MergedSource::timeOf(std::uint64_t position) const noexcept
 DropCounts MergedSource::drops() const noexcept
 {
     DropCounts d;
+    std::lock_guard lock(mutex_);
     for (const auto& input : inputs_)
+        d += input->drops();
+    for (const auto& input : replaced_)
         d += input->drops();
     return d;
 }
@@ -505,15 +550,22 @@ std::uint32_t MergedSource::gaps() const noexcept
 std::int64_t MergedSource::lastGapNs() const noexcept
 {
     std::int64_t longest = 0;
+    std::lock_guard lock(mutex_);
     for (const auto& input : inputs_)
         longest = std::max(longest, input->lastGapNs());
     return longest;
 }
 
+// Failed once every input has, and none is being opened again.
 bool MergedSource::failed() const noexcept
 {
-    return failed_.load() ||
-           std::all_of(inputs_.begin(), inputs_.end(), [](const auto& input) { return input->failed(); });
+    if (failed_.load())
+        return true;
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < inputs_.size(); ++i)
+        if (!inputs_[i]->failed() || (reopener_ && reopener_->waiting(i)))
+            return false;
+    return true;
 }
 
 } // namespace recd

@@ -25,12 +25,15 @@
 // 50 ms (the rule a stream's own gaps are told by), its channels carry
 // silence, and the gap is counted with where it began. An input that comes
 // back is placed again by its clock, at the frame captured when its audio
-// resumed, and its drift is measured anew. The take is paced by the first
+// resumed, and its drift is measured anew. With reconnect, an input that
+// failed (a source removed) is opened again by an InputReopener and placed
+// the same way. The take is paced by the first
 // input that delivers; only when none does is the merged source silent, and
 // only when all have failed has it failed.
 
 #include "daemon/engine/capture/CaptureSource.hpp"
 #include "daemon/engine/capture/InputDrift.hpp"
+#include "daemon/engine/capture/InputReopener.hpp"
 #include "daemon/engine/dsp/Resampler.hpp"
 
 #include <atomic>
@@ -50,7 +53,9 @@ public:
     // The inputs, opened and delivering, all in one format. The merged source
     // begins at the moment it is made: its frame 0 is each input's frame
     // captured then. ringFrames: the merged ring, which the reader drains.
-    MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, Layout layout, std::size_t ringFrames);
+    // reopen, with reconnectSeconds > 0: how a failed input is opened again.
+    MergedSource(std::vector<std::unique_ptr<CaptureSource>> inputs, Layout layout, std::size_t ringFrames,
+                 InputReopener::Open reopen = {}, double reconnectSeconds = 0);
 
     void stop() noexcept override;
     RingBuffer& ring() noexcept override { return ring_; }
@@ -101,6 +106,7 @@ private:
     };
 
     void mergeOrFail() noexcept;
+    void takeReopened();
     void findFaults();
     void placeAgain(std::size_t i, std::uint64_t merged);
     std::size_t pace() const noexcept; // the input the merged clock follows
@@ -123,7 +129,12 @@ private:
     // the reports and the clock (positionAt, timeOf) read them.
     mutable std::mutex mutex_;
 
+    // The reader replaces a failed input by its reopened one (under mutex_;
+    // the reader's own reads need no lock, the other threads' take it).
     std::vector<std::unique_ptr<CaptureSource>> inputs_;
+    std::vector<std::unique_ptr<CaptureSource>> replaced_; // failed inputs, stopped, kept until the end
+    std::unique_ptr<InputReopener> reopener_;              // null without reconnect
+    Delivery delivery_ = Delivery::Prompt;                 // as asked: a reopened input is asked the same
     Layout layout_;
     CaptureFormat inputFormat_;
     CaptureFormat format_;

@@ -125,7 +125,16 @@ std::unique_ptr<CaptureSource> CaptureSession::openInputs(std::stop_token abando
     inputs.push_back(openStream(plan_.device, abandon));
     for (const auto& device : plan_.moreInputs)
         inputs.push_back(openStream(device, abandon));
-    return std::make_unique<MergedSource>(std::move(inputs), plan_.layout, ringFrames());
+    // A failed input opened again (reconnect), by what the reopener holds
+    // itself: it may outlive this session, in the stream closer.
+    std::vector<DeviceInfo> devices{plan_.device};
+    devices.insert(devices.end(), plan_.moreInputs.begin(), plan_.moreInputs.end());
+    auto reopen = [opener = opener_, devices = std::move(devices), format = captureFormat(plan_),
+                   frames = settings_.framesPerBuffer(), ring = ringFrames()](std::size_t i, std::stop_token stop) {
+        return opener->open(listedAgain(*opener, devices.at(i)), format, frames, ring, stop);
+    };
+    return std::make_unique<MergedSource>(std::move(inputs), plan_.layout, ringFrames(), std::move(reopen),
+                                          plan_.reconnectSeconds);
 }
 
 void CaptureSession::request(Timeline::Action action, std::optional<std::int64_t> atNs)

@@ -100,10 +100,6 @@ std::vector<DeviceInfo> selectInputs(const RecordingRequest& request, const std:
         throw InvalidArgument(fmt::format("give either device ('{}') or inputs ({}), not both; inputs lists every "
                                           "input of the take, the first included",
                                           request.device, fmt::join(request.inputs, ", ")));
-    if (request.reconnect)
-        throw InvalidArgument("reconnect reopens a lost input; a take of several inputs goes on without one that "
-                              "stops (its channels silent until it delivers again) but cannot reopen one yet: "
-                              "leave reconnect out, or record one input");
     if (request.preRoll && *request.preRoll > 0)
         throw InvalidArgument("pre_roll keeps one input open between takes; a take of several inputs has none: "
                               "leave pre_roll out (or 0), or record one input");

@@ -49,14 +49,17 @@ CaptureSession::DeviceHealth CaptureSession::checkDevice(WriterPass& w, std::int
     if (delivering(now))
         return DeviceHealth::Delivering;
     const bool failed = stream_->failed();
-    if (plan_.reconnectSeconds > 0 && reconnect(w.consumed)) {
+    // Several inputs reopen a lost one themselves (MergedSource), and fail
+    // only once none is left or coming back.
+    const bool reopens = plan_.reconnectSeconds > 0 && plan_.moreInputs.empty();
+    if (reopens && reconnect(w.consumed)) {
         w.ring = &stream_->ring();
         ringTail_ = 0;
         w.gapsSeen = 0;
         w.overrunsSeen = 0;
         return DeviceHealth::Reconnected;
     }
-    if (plan_.reconnectSeconds > 0 && requests_.stopQueued()) {
+    if (reopens && requests_.stopQueued()) {
         w.timeline.stopNow(w.consumed);
         return DeviceHealth::StoppedWhileAway;
     }
@@ -79,22 +82,16 @@ bool CaptureSession::reconnect(std::uint64_t consumed)
     const std::int64_t deadline = lostAt + static_cast<std::int64_t>(plan_.reconnectSeconds * 1e9);
     while (monotonicNs() < deadline && !requests_.stopQueued()) {
         try {
-            // The same device, by id, as the audio system lists it now.
-            const auto devices = opener_->devices();
-            const auto it = std::find_if(devices.begin(), devices.end(),
-                                         [&](const DeviceInfo& d) { return d.id == plan_.device.id; });
-            if (it != devices.end()) {
-                auto stream = openStream(*it); // its index may have changed as devices came and went
-                std::lock_guard lock(streamMutex_);
-                streamBase_.store(consumed);
-                lostStreams_.push_back(std::move(stream_));
-                stream_ = std::move(stream);
-                gaps_.fetch_add(1, std::memory_order_relaxed);
-                log().warn("'{}': the input device is back after {:.1f} s; recording goes on at {:.3f} s in the file",
-                           plan_.destination.path().string(), (monotonicNs() - lostAt) / 1e9,
-                           static_cast<double>(framesInFile_.load()) / plan_.rate);
-                return true;
-            }
+            auto stream = openStream(listedAgain(*opener_, plan_.device));
+            std::lock_guard lock(streamMutex_);
+            streamBase_.store(consumed);
+            lostStreams_.push_back(std::move(stream_));
+            stream_ = std::move(stream);
+            gaps_.fetch_add(1, std::memory_order_relaxed);
+            log().warn("'{}': the input device is back after {:.1f} s; recording goes on at {:.3f} s in the file",
+                       plan_.destination.path().string(), (monotonicNs() - lostAt) / 1e9,
+                       static_cast<double>(framesInFile_.load()) / plan_.rate);
+            return true;
         } catch (const Error& e) {
             log().debug("reconnecting: {}", e.what());
         }
