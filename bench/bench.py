@@ -29,7 +29,7 @@ RESULTS = os.path.join(ROOT, "bench", "results")
 LONG = "--long" in sys.argv
 SERVER = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")), "pulseaudio")
 PIPEWIRE = SERVER == "pipewire"
-# --only=record,preroll,latency,align,stopat,rss,cold,native: just those groups (for
+# --only=record,preroll,latency,align,stopat,rss,cold,meeting,native: just those groups (for
 # working on one figure; RESULTS.md comes from a full run).
 ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
 RATE = 48000
@@ -423,6 +423,58 @@ def stop_at(work, t, label="", config=""):
           met=pct(errors, 95) <= 10)
 
 
+def meeting(work, t):
+    """Several inputs in one take: CPU and wake-ups of recd recording one, two
+    and three inputs (the rig's microphone each time: one stream per input,
+    as with distinct sources), beside as many parecord processes on the same
+    source over the same minute; then RSS over a take of three (2 min, or
+    10 with --long), from 10 s in."""
+    costs = {}
+    for n in (1, 2, 3):
+        inputs = [a for _ in range(n) for a in ("--device", "@input")]
+        with daemon_with("", work, f"meeting{n}") as pid:
+            procs = [subprocess.Popen(["parecord", f"--rate={RATE}", "--channels=1", "--format=s16le",
+                                       "--file-format=wav", os.path.join(work, f"parecord-meeting{n}-{i}.wav")],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                     for i in range(n)]
+            recctl("start", os.path.join(work, f"meeting{n}.wav"), "--rate", str(RATE), "--channels", "1",
+                   "--format", "s16", *inputs)
+            time.sleep(2)
+            pids = {"recd": pid, **{f"parecord{i}": p.pid for i, p in enumerate(procs)}}
+            figures, window = windowed(pids, RECORD_SECONDS)
+            status = json.loads(recctl("status", "--json").stdout)
+            recctl("stop")
+            stop_tools({f"parecord{i}": p for i, p in enumerate(procs)})
+        # An input read through the resampler costs more; on one source it
+        # should never be.
+        corrected = sum(1 for i in status.get("inputs", []) if i.get("drift_corrected"))
+        per_hour = lambda name, key="cpu_low": figures[name][key] * 3600 / window
+        recd_cpu = per_hour("recd")
+        tools_cpu = sum(per_hour(f"parecord{i}") for i in range(n))
+        costs[n] = recd_cpu
+        extra = "" if n == 1 else f", {recd_cpu - costs[n - 1]:.1f} s more than {n - 1}; {corrected} resampled"
+        met = None if n == 1 else recd_cpu - costs[n - 1] <= costs[1]
+        t.row(f"meeting, {n} input{'s' if n > 1 else ''}: CPU seconds per recorded hour (cheapest 10 s){extra}", "s",
+              recd_cpu, {"parecord": tools_cpu}, None,
+              "" if n == 1 else "each input more <= 1 input's CPU", met)
+        t.row(f"meeting, {n} input{'s' if n > 1 else ''}: wake-ups per second", "/s", figures["recd"]["wakeups"],
+              {"parecord": sum(figures[f"parecord{i}"]["wakeups"] for i in range(n))})
+        t.threads[f"meeting, {n} inputs"] = thread_table(figures["recd"], window)
+
+    minutes = 10 if LONG else 2
+    with daemon_with("", work, "meeting-rss") as pid:
+        recctl("start", os.path.join(work, "meeting-rss.wav"), "--rate", str(RATE), "--channels", "1",
+               "--format", "s16", *[a for _ in range(3) for a in ("--device", "@input")])
+        time.sleep(10)
+        first = rss_kib(pid)
+        time.sleep(minutes * 60 - 10)
+        last = rss_kib(pid)
+        recctl("stop")
+    growth = (last - first) / 1024
+    t.row(f"meeting, 3 inputs: RSS growth over {minutes} min of recording ({first} KiB at 10 s)", "MiB", growth,
+          target="< 1 MiB (flat)", met=growth < 1)
+
+
 def memory(work, t):
     """RSS growth over pre-roll idle then recording (10 + 10 min with --long,
     2 + 2 otherwise), from 10 s in."""
@@ -463,6 +515,7 @@ def measure():
               ("latency", command_latency),
               ("latency", lambda w, tt: command_latency(w, tt, "pre_roll 2: ", "pre_roll = 2\n")),
               ("align", alignment), ("stopat", stop_at), ("cold", cold_start), ("rss", memory),
+              ("meeting", meeting),
               # recd's own PulseAudio input (audio_api, PulseInput.hpp), beside
               # RtAudio's, which is the default
               ("native", lambda w, tt: recording(w, tt, "pulse-native: ", NATIVE)),
