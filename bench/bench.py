@@ -29,7 +29,7 @@ RESULTS = os.path.join(ROOT, "bench", "results")
 LONG = "--long" in sys.argv
 SERVER = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")), "pulseaudio")
 PIPEWIRE = SERVER == "pipewire"
-# --only=record,preroll,latency,align,stopat,rss,cold,meeting,native: just those groups (for
+# --only=record,preroll,latency,align,stopat,rss,cold,meeting,meeting-rss,native: just those groups (for
 # working on one figure; RESULTS.md comes from a full run).
 ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
 RATE = 48000
@@ -427,8 +427,7 @@ def meeting(work, t):
     """Several inputs in one take: CPU and wake-ups of recd recording one, two
     and three inputs (the rig's microphone each time: one stream per input,
     as with distinct sources), beside as many parecord processes on the same
-    source over the same minute; then RSS over a take of three (2 min, or
-    10 with --long), from 10 s in."""
+    source over the same minute."""
     costs = {}
     for n in (1, 2, 3):
         inputs = [a for _ in range(n) for a in ("--device", "@input")]
@@ -461,6 +460,9 @@ def meeting(work, t):
               {"parecord": sum(figures[f"parecord{i}"]["wakeups"] for i in range(n))})
         t.threads[f"meeting, {n} inputs"] = thread_table(figures["recd"], window)
 
+
+def meeting_memory(work, t):
+    """RSS over a take of three inputs (2 min, or 10 with --long), from 10 s in."""
     minutes = 10 if LONG else 2
     with daemon_with("", work, "meeting-rss") as pid:
         recctl("start", os.path.join(work, "meeting-rss.wav"), "--rate", str(RATE), "--channels", "1",
@@ -515,7 +517,7 @@ def measure():
               ("latency", command_latency),
               ("latency", lambda w, tt: command_latency(w, tt, "pre_roll 2: ", "pre_roll = 2\n")),
               ("align", alignment), ("stopat", stop_at), ("cold", cold_start), ("rss", memory),
-              ("meeting", meeting),
+              ("meeting", meeting), ("meeting-rss", meeting_memory),
               # recd's own PulseAudio input (audio_api, PulseInput.hpp), beside
               # RtAudio's, which is the default
               ("native", lambda w, tt: recording(w, tt, "pulse-native: ", NATIVE)),

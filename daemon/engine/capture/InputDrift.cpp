@@ -7,12 +7,15 @@ namespace recd {
 
 void InputDrift::observe(double firstFrames, double ownFrames)
 {
-    // Not in the first half second, while the clocks settle. (A source that begins
+    // Not in the first two seconds, while the clocks settle: PulseAudio moves
+    // the delay of a new stream's buffers by milliseconds then, and readings
+    // from the first half second on had one source recorded as two inputs
+    // "drift" by 40 ppm over a minute and be resampled. (A source that begins
     // with a backlog, a pipe source whose pipe filled while nobody read it,
     // moves its clock for seconds as the backlog drains: by 130 ms, seen. That
     // reads as a drift of a few per cent, and the demand for a slope known to
     // within a fifth is what keeps it from being corrected.)
-    if (firstFrames < 0.5 * rate_)
+    if (firstFrames < 2.0 * rate_)
         return;
     const double x = firstFrames, y = ownFrames - firstFrames;
     // A reading a millisecond away from the last one taken is a clock's hiccup

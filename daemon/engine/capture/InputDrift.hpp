@@ -19,7 +19,7 @@ public:
     void observe(double firstFrames, double ownFrames);
     // How much faster this input's clock runs, in parts per million: the slope
     // of the frames it gains over the first input's frames, over the take after
-    // its first half second.
+    // its first two seconds.
     double ppm() const;
     // Whether the drift is worth correcting: once it has moved the input 1.5 ms
     // against the first and four times as far as the readings stray from the
