@@ -2,6 +2,7 @@
 
 #include "client/ExitCode.hpp"
 #include "client/Interrupt.hpp"
+#include "client/Output.hpp"
 
 #include <fmt/format.h>
 
@@ -25,6 +26,31 @@ std::string channelName(std::size_t c, std::size_t channels)
     if (channels == 2)
         return c == 0 ? "L" : "R";
     return fmt::format("{}", c + 1);
+}
+
+// Each channel's label: L and R, or its number; with several inputs side by
+// side, the input's number first (1 and 2 for mono inputs; 1L, 1R, 2L, 2R),
+// and `names` gets a line per input that says which is which.
+std::vector<std::string> channelLabels(const nlohmann::json& status, std::size_t channels,
+                                       std::vector<std::string>& names)
+{
+    std::vector<std::string> labels;
+    const auto inputs = status.value("inputs", nlohmann::json::array());
+    std::size_t sideBySide = 0;
+    for (const auto& in : inputs)
+        sideBySide += in.value("channels", 0u);
+    if (inputs.size() > 1 && sideBySide == channels) {
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            const std::size_t n = inputs[i].value("channels", 0u);
+            names.push_back(fmt::format("input {}: {}", i + 1, inputs[i].value("name", std::string())));
+            for (std::size_t c = 0; c < n; ++c)
+                labels.push_back(n == 1 ? fmt::format("{}", i + 1) : fmt::format("{}{}", i + 1, channelName(c, n)));
+        }
+        return labels;
+    }
+    for (std::size_t c = 0; c < channels; ++c)
+        labels.push_back(channelName(c, channels));
+    return labels;
 }
 
 // A bar from -60 to 0 dBFS: '#' up to the RMS level, '|' at the peak.
@@ -83,6 +109,7 @@ int runMonitor(sdbus::IConnection& bus, RecorderProxy& recorder, std::optional<u
     };
 
     unsigned updates = 0;
+    std::vector<std::string> labels, names; // of the take's channels, asked when their number changes
     auto lastLevel = std::chrono::steady_clock::now();
     std::string lastState;
     while (!interrupted() && (!count || updates < *count)) {
@@ -97,17 +124,27 @@ int runMonitor(sdbus::IConnection& bus, RecorderProxy& recorder, std::optional<u
             lastLevel = std::chrono::steady_clock::now();
             lastState = "recording";
             std::vector<std::string> lines;
+            bool newTake = false;
+            if (labels.size() != u.peak.size()) {
+                names.clear();
+                labels = channelLabels(toJson(recorder.GetStatus()), u.peak.size(), names);
+                newTake = true;
+            }
             if (tty) {
                 lines.push_back(fmt::format("recording  {:9.1f} s", u.elapsed));
+                lines.insert(lines.end(), names.begin(), names.end());
                 for (std::size_t c = 0; c < u.peak.size(); ++c)
-                    lines.push_back(fmt::format("{:>2} [{}] {} dBFS peak {} rms{}", channelName(c, u.peak.size()),
+                    lines.push_back(fmt::format("{:>2} [{}] {} dBFS peak {} rms{}", labels[c],
                                                 bar(u.peak[c], u.rms[c]), db(u.peak[c]), db(u.rms[c]),
                                                 u.peak[c] >= -0.1 ? "  CLIP" : ""));
             } else {
+                // Which input is which, once per take of several.
+                if (newTake)
+                    lines.insert(lines.end(), names.begin(), names.end());
                 std::string line = fmt::format("recording elapsed={:.3f}", u.elapsed);
                 for (std::size_t c = 0; c < u.peak.size(); ++c)
-                    line += fmt::format(" {}:peak={:.1f},rms={:.1f}{}", channelName(c, u.peak.size()), u.peak[c],
-                                        u.rms[c], u.peak[c] >= -0.1 ? ",clip" : "");
+                    line += fmt::format(" {}:peak={:.1f},rms={:.1f}{}", labels[c], u.peak[c], u.rms[c],
+                                        u.peak[c] >= -0.1 ? ",clip" : "");
                 lines.push_back(line);
             }
             draw(lines);

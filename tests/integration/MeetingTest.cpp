@@ -178,6 +178,13 @@ TEST_F(MeetingTest, TwoSourcesLandEachInItsOwnChannelInTheOrderGiven)
         ASSERT_EQ(json["inputs"].size(), 2u);
         EXPECT_EQ(json["inputs"][1]["device"], far);
         EXPECT_EQ(json["channels"], 2);
+        // The meter names each input once, and labels each channel by its input.
+        const auto meter = recctl({"monitor", "--count", "3"}).out;
+        const auto named = meter.find("input 2: ");
+        ASSERT_NE(named, std::string::npos) << meter;
+        EXPECT_NE(meter.find("recd-other-side", named), std::string::npos) << meter; // "Monitor of ..." on PulseAudio
+        EXPECT_NE(meter.find(" 1:peak="), std::string::npos) << meter;
+        EXPECT_NE(meter.find(" 2:peak="), std::string::npos) << meter;
     });
     ASSERT_EQ(forward.channels, 2);
     expectTone(forward, 0, 440);
