@@ -317,6 +317,28 @@ TEST_F(MeetingTest, AKilledTakeOfAFilePerInputIsRepairedFileByFile)
     }
 }
 
+// A take of several inputs streamed to a descriptor (`recctl start -`), and
+// a WAV take of several stamped in its Broadcast WAV chunk with the first
+// instant they share.
+TEST_F(MeetingTest, SeveralInputsStreamToADescriptorAndStampTheirSharedFirstInstant)
+{
+    const auto streamed = dir / "streamed.wav";
+    const auto r = run({"sh", "-c", "\"$0\" start - -c 1 -d @input -d @input --max-duration 1 > \"$1\"",
+                        recctlBinary(), streamed.string()});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    const auto s = readAudioFile(streamed);
+    ASSERT_EQ(s.channels, 2);
+    EXPECT_EQ(s.frames, rate);
+    EXPECT_NEAR(toneFrequency(s.channel(0), s.rate), 440, 2.0);
+    EXPECT_NEAR(toneFrequency(s.channel(1), s.rate), 440, 2.0);
+
+    std::uint64_t firstSampleUsec = 0;
+    take("stamped.wav", {"-c", "1", "-d", "@input", "-d", "@input"}, 1000ms, [&] {
+        firstSampleUsec = nlohmann::json::parse(recctl({"status", "--json"}).out)["first_sample_usec"];
+    });
+    expectBextAt(dir / "stamped.wav", firstSampleUsec, rate);
+}
+
 class MeetingWithHookTest : public MeetingTest {
 protected:
     // The hook writes the files it was handed, one per line, then a marker.

@@ -1,8 +1,11 @@
 #include "tests/support/DaemonFixture.hpp"
 
+#include "tests/support/AudioFile.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <ctime>
 
 #include <fstream>
 #include <sstream>
@@ -92,6 +95,24 @@ std::string DaemonTest::daemonLog() const
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+void expectBextAt(const std::filesystem::path& file, std::uint64_t firstSampleUsec, int rate)
+{
+    const auto bext = readBroadcastInfo(file);
+    ASSERT_TRUE(bext) << file << " has no bext chunk";
+    const std::time_t t = static_cast<std::time_t>(firstSampleUsec / 1'000'000);
+    std::tm local{};
+    localtime_r(&t, &local);
+    char date[16], time[16];
+    std::strftime(date, sizeof date, "%Y-%m-%d", &local);
+    std::strftime(time, sizeof time, "%H:%M:%S", &local);
+    EXPECT_EQ(bext->date, date);
+    EXPECT_EQ(bext->time, time);
+    EXPECT_EQ(bext->originator, "recd");
+    const double sinceMidnight = local.tm_hour * 3600.0 + local.tm_min * 60.0 + local.tm_sec +
+                                 static_cast<double>(firstSampleUsec % 1'000'000) / 1e6;
+    EXPECT_NEAR(static_cast<double>(bext->timeReference), sinceMidnight * rate, 1.0);
 }
 
 } // namespace recd::test

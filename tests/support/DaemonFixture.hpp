@@ -27,6 +27,10 @@ std::vector<std::string> playIntoMicrophone(const std::filesystem::path& raw, co
 // differs between PulseAudio and pipewire-pulse.
 std::string rigMicrophoneId();
 
+// The file's Broadcast WAV chunk gives the first sample's local date, time
+// and samples since midnight (at `rate`), as recd stamped them.
+void expectBextAt(const std::filesystem::path& file, std::uint64_t firstSampleUsec, int rate);
+
 class DaemonTest : public ::testing::Test {
 protected:
     TempDir dir;
