@@ -297,7 +297,10 @@ TEST_F(FaultTest, ReconnectGoesOnInTheSameFileWhenTheDeviceReturns)
     // while it warms up (measured: one 88 ms pause in delivery), so at most 2.
     EXPECT_GE(s["gaps"], 1);
     EXPECT_LE(s["gaps"], 2);
-    EXPECT_NEAR(s["duration"].get<double>() - before, 1.0, 0.1) << "recording again";
+    // The duration moves a delivery at a time: 100 ms once relaxed (recd's own
+    // input on PipeWire), so one more or less in the second is no fault (seen:
+    // 1.1 in a CI run).
+    EXPECT_NEAR(s["duration"].get<double>() - before, 1.0, 0.15) << "recording again";
     const auto stop = recctl({"stop"});
     ASSERT_EQ(stop.exitCode, 0) << stop.err;
     const auto a = readAudioFile(dir / "survivor.wav");
