@@ -17,13 +17,6 @@ InputReopener::InputReopener(std::size_t inputs, double seconds, Open open)
 {
 }
 
-InputReopener::~InputReopener()
-{
-    thread_.request_stop();
-    if (thread_.joinable())
-        thread_.join();
-}
-
 void InputReopener::lost(std::size_t i, CaptureSource& input)
 {
     {

@@ -28,7 +28,7 @@ public:
     using Open = std::function<std::unique_ptr<CaptureSource>(std::size_t i, std::stop_token)>;
 
     InputReopener(std::size_t inputs, double seconds, Open open);
-    ~InputReopener();
+    ~InputReopener() = default; // thread_ asks its thread to stop and joins it
     InputReopener(const InputReopener&) = delete;
     InputReopener& operator=(const InputReopener&) = delete;
 
