@@ -1,5 +1,7 @@
 #include "client/Output.hpp"
 
+#include "client/LineOutput.hpp"
+
 #include <fmt/format.h>
 
 namespace recctl {
@@ -130,6 +132,15 @@ std::string formatDevices(const std::vector<Dict>& devices)
 std::string formatStopped(const std::string& path, double seconds)
 {
     return fmt::format("{}\t{:.3f}\n", path, seconds);
+}
+
+void requireOneLine(const std::string& path, const std::string& what, ExitCode code)
+{
+    if (!carriesOnALine(path))
+        throw PathNotOnALine(fmt::format("the path {} has a tab or a newline, which recctl's line output cannot carry "
+                                         "(scripts split it at both); it {}. Add --json, which carries any path",
+                                         nlohmann::json(path).dump(), what),
+                             code);
 }
 
 } // namespace recctl

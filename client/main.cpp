@@ -5,10 +5,12 @@
 #include "client/ExitCode.hpp"
 #include "client/Interrupt.hpp"
 #include "client/InvocationTime.hpp"
+#include "client/LineOutput.hpp"
 #include "client/Output.hpp"
 #include "client/Monitor.hpp"
 #include "client/RecorderProxy.hpp"
 #include "client/StartFlags.hpp"
+#include "client/StatusFollower.hpp"
 #include "common/WavRepair.hpp"
 #include "common/Errors.hpp"
 
@@ -78,7 +80,7 @@ int streamToStdout(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, rec
     return recctl::Success; // io_error included: the reader went away, which ends a stream
 }
 
-int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::optional<double> timeout)
+int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::optional<double> timeout, bool json)
 {
     auto result = recctl::nextStop(recorder); // listen first, then look
     bus.enterEventLoopAsync();
@@ -92,7 +94,12 @@ int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::o
         return recctl::TimedOut;
     }
     const recctl::StoppedTake s = result.get();
-    fmt::print("{}", recctl::formatStopped(s.path, s.duration));
+    if (json) {
+        fmt::print("{}\n", nlohmann::json{{"path", s.path}, {"duration", s.duration}, {"reason", s.reason}}.dump());
+    } else {
+        recctl::requireOneLine(s.path, "was saved");
+        fmt::print("{}", recctl::formatStopped(s.path, s.duration));
+    }
     if (s.reason == "device_lost" || s.reason == "io_error" || s.reason == "error") {
         fmt::print(stderr, "recctl: the recording ended by a fault: {} (recctl status shows why)\n", s.reason);
         return recctl::Failed;
@@ -114,15 +121,20 @@ int main(int argc, char** argv)
 
     recctl::StartFlags startFlags, toggleFlags;
     bool json = false;
+    const char* const jsonHelp = "print one JSON object instead of the line (carries any path, tabs and newlines "
+                                 "included)";
     auto* start = app.add_subcommand(
         "start", "start recording; prints the absolute path of the file. PATH - streams WAV to stdout until the "
                  "take stops (recctl stop, max duration, silence, Ctrl-C)");
     startFlags.addTo(*start);
     bool rawStream = false;
     start->add_flag("--raw", rawStream, "with PATH -: headerless PCM instead of WAV");
+    start->add_flag("-j,--json", json, jsonHelp);
     auto* toggle = app.add_subcommand("toggle", "start when idle, stop when recording; prints what start or stop prints");
     toggleFlags.addTo(*toggle);
+    toggle->add_flag("-j,--json", json, jsonHelp);
     auto* stop = app.add_subcommand("stop", "stop recording; prints the path and the duration in seconds, tab-separated");
+    stop->add_flag("-j,--json", json, jsonHelp);
     auto* pause = app.add_subcommand("pause", "pause the recording (paused time is left out of the file)");
     auto* resume = app.add_subcommand("resume", "resume a paused recording");
     auto* cancel = app.add_subcommand("cancel", "stop recording and delete the file");
@@ -132,6 +144,7 @@ int main(int argc, char** argv)
                 "stop prints; exits 1 if it ended by a fault, 4 if nothing is recording");
     wait->add_option("-t,--timeout", waitTimeout, "give up after this many seconds (exit 6)")
         ->check(CLI::PositiveNumber);
+    wait->add_flag("-j,--json", json, jsonHelp);
     std::optional<unsigned> monitorCount;
     auto* monitor = app.add_subcommand(
         "monitor", "live input meter while recording: a bar per channel with peak and RMS dBFS, a clip marker, "
@@ -141,7 +154,16 @@ int main(int argc, char** argv)
         ->check(CLI::PositiveNumber);
     auto* duration = app.add_subcommand("duration", "print the seconds recorded so far (0.000 when idle)");
     auto* status = app.add_subcommand("status", "show what recd is doing");
-    status->add_flag("-j,--json", json, "one JSON object with the fields of GetStatus");
+    status->add_flag("-j,--json", json, "one JSON object with the fields of GetStatus; with --follow, one per line");
+    bool follow = false;
+    std::string statusFormat;
+    status->add_flag("-F,--follow", follow,
+                     "print a line now and one per change (state, path, elapsed time at most once a second "
+                     "while recording) until interrupted; recd spends nothing on it while idle");
+    status->add_option("--format", statusFormat,
+                       "text, json (as --json) or waybar (a Waybar custom module's JSON: text, tooltip, class idle, "
+                       "recording, paused or waiting); waybar prints one line, or a line per change with --follow")
+        ->check(CLI::IsMember({"text", "json", "waybar"}));
     auto* devices = app.add_subcommand("devices", "list the input devices");
     devices->add_flag("-j,--json", json, "one JSON array with the fields of ListDevices");
     std::vector<std::string> repairFiles;
@@ -181,6 +203,12 @@ int main(int argc, char** argv)
         bus = sdbus::createSessionBusConnection();
         bus->setMethodCallTimeout(recctl::callTimeout());
         const bool hears = wait->parsed() || monitor->parsed() || (start->parsed() && startFlags.path == "-");
+        // Refused before anything starts: a path the line output cannot carry.
+        if (!json && start->parsed() && startFlags.path != "-")
+            recctl::requireOneLine(startFlags.absolutePath(), "was not started", recctl::Usage);
+        if (!json && toggle->parsed())
+            recctl::requireOneLine(toggleFlags.absolutePath(), "was not started, and nothing was stopped",
+                                   recctl::Usage);
         recctl::RecorderProxy recorder(*bus, hears ? recctl::RecorderProxy::Signals::Hear
                                                    : recctl::RecorderProxy::Signals::Ignore);
 
@@ -190,22 +218,44 @@ int main(int argc, char** argv)
             if (rawStream)
                 throw sdbus::Error("org.recd.Recorder1.Error.InvalidArgument",
                                    "--raw is for `recctl start -` (a stream to stdout); files get a header");
-            fmt::print("{}\n", recorder.StartRecording(startFlags.absolutePath(), startFlags.options()));
+            const std::string path = recorder.StartRecording(startFlags.absolutePath(), startFlags.options());
+            if (json) {
+                fmt::print("{}\n", nlohmann::json{{"path", path}}.dump());
+            } else {
+                recctl::requireOneLine(path, "is being recorded (name_template made it); `recctl stop --json` ends it");
+                fmt::print("{}\n", path);
+            }
         } else if (toggle->parsed()) {
             auto options = toggleFlags.options();
             options["at"] = sdbus::Variant(invokedUsec);
             auto [state, path] = recorder.ToggleRecording(toggleFlags.absolutePath(), options);
-            if (state == "recording") {
-                fmt::print("{}\n", path);
-            } else {
+            double seconds = 0;
+            if (state != "recording") {
                 // The daemon has just stopped; ask it for the duration it finalized.
                 const auto s = recorder.GetStatus();
                 const auto it = s.find("last_duration");
-                fmt::print("{}", recctl::formatStopped(path, it != s.end() ? it->second.get<double>() : 0.0));
+                seconds = it != s.end() ? it->second.get<double>() : 0.0;
+            }
+            if (json) {
+                nlohmann::json out{{"state", state}, {"path", path}};
+                if (state != "recording")
+                    out["duration"] = seconds;
+                fmt::print("{}\n", out.dump());
+            } else if (state == "recording") {
+                recctl::requireOneLine(path, "is being recorded (name_template made it); `recctl stop --json` ends it");
+                fmt::print("{}\n", path);
+            } else {
+                recctl::requireOneLine(path, "was stopped and saved");
+                fmt::print("{}", recctl::formatStopped(path, seconds));
             }
         } else if (stop->parsed()) {
             auto [path, seconds, frames] = recorder.StopRecordingAt(invokedUsec);
-            fmt::print("{}", recctl::formatStopped(path, seconds));
+            if (json) {
+                fmt::print("{}\n", nlohmann::json{{"path", path}, {"duration", seconds}, {"frames", frames}}.dump());
+            } else {
+                recctl::requireOneLine(path, "was stopped and saved");
+                fmt::print("{}", recctl::formatStopped(path, seconds));
+            }
         } else if (pause->parsed()) {
             recorder.PauseRecording();
         } else if (resume->parsed()) {
@@ -213,12 +263,20 @@ int main(int argc, char** argv)
         } else if (cancel->parsed()) {
             recorder.CancelRecording();
         } else if (wait->parsed()) {
-            return waitForStop(*bus, recorder, waitTimeout);
+            return waitForStop(*bus, recorder, waitTimeout, json);
         } else if (monitor->parsed()) {
             return recctl::runMonitor(*bus, recorder, monitorCount);
         } else if (duration->parsed()) {
             fmt::print("{:.3f}\n", recorder.GetDuration());
+        } else if (status->parsed() && (follow || statusFormat == "waybar")) {
+            const auto format = statusFormat == "waybar"             ? recctl::FollowFormat::Waybar
+                                : json || statusFormat == "json" ? recctl::FollowFormat::Json
+                                                                     : recctl::FollowFormat::Text;
+            if (follow)
+                return recctl::followStatus(*bus, recorder, format);
+            fmt::print("{}\n", recctl::followLine(recctl::followedNow(recorder), format));
         } else if (status->parsed()) {
+            json = json || statusFormat == "json";
             const auto s = recorder.GetStatus();
             fmt::print("{}", json ? recctl::toJson(s).dump(2) + "\n" : recctl::formatStatus(s));
         } else if (devices->parsed()) {
@@ -233,6 +291,9 @@ int main(int argc, char** argv)
             }
         }
         return recctl::Success;
+    } catch (const recctl::PathNotOnALine& e) {
+        fmt::print(stderr, "recctl: {}\n", e.what());
+        return e.code;
     } catch (const sdbus::Error& e) {
         const recctl::ExitCode code = recctl::exitCodeFor(e.getName());
         if (code == recctl::Unreachable)

@@ -6,14 +6,20 @@ _recctl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local commands="start toggle stop pause resume cancel wait monitor duration status devices repair"
     local start_opts="-d --device -r --rate -c --channels -f --format -m --max-duration -s --stop-on-silence
-        --silence-threshold --start-on-sound --split-every -p --pre-roll --reconnect --overwrite --layout -h --help"
+        --silence-threshold --start-on-sound --split-every -p --pre-roll --reconnect --overwrite --layout -j --json -h --help"
     cmd=${COMP_WORDS[1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$commands -h --help -V --version" -- "$cur"))
         return
     fi
     case $prev in
-        -f|--format) COMPREPLY=($(compgen -W "s16 s24 s32 f32" -- "$cur")); return ;;
+        -f|--format)
+            if [ "$cmd" = status ]; then
+                COMPREPLY=($(compgen -W "text json waybar" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "s16 s24 s32 f32" -- "$cur"))
+            fi
+            return ;;
         -d|--device)
             local IFS=$'\n'
             COMPREPLY=($(compgen -W "@input
@@ -32,9 +38,11 @@ $(recctl devices --json 2>/dev/null | sed -n 's/.*"id": "\(.*\)".*/\1/p')" -- "$
             else
                 COMPREPLY=($(compgen -f -- "$cur"))
             fi ;;
-        wait) COMPREPLY=($(compgen -W "-t --timeout" -- "$cur")) ;;
+        wait) COMPREPLY=($(compgen -W "-t --timeout -j --json" -- "$cur")) ;;
+        stop) COMPREPLY=($(compgen -W "-j --json" -- "$cur")) ;;
         monitor) COMPREPLY=($(compgen -W "-n --count" -- "$cur")) ;;
-        status|devices) COMPREPLY=($(compgen -W "-j --json" -- "$cur")) ;;
+        status) COMPREPLY=($(compgen -W "-j --json -F --follow --format" -- "$cur")) ;;
+        devices) COMPREPLY=($(compgen -W "-j --json" -- "$cur")) ;;
         repair) COMPREPLY=($(compgen -f -X '!*.wav' -- "$cur")) ;;
     esac
 }

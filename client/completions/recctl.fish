@@ -30,5 +30,7 @@ complete -c recctl -n $rec -l reconnect -x -d 'wait this long for a lost device'
 complete -c recctl -n $rec -l overwrite -d 'replace an existing file'
 complete -c recctl -n "__fish_seen_subcommand_from wait" -s t -l timeout -x -d 'give up after this many seconds'
 complete -c recctl -n "__fish_seen_subcommand_from monitor" -s n -l count -x -d 'end after this many updates'
-complete -c recctl -n "__fish_seen_subcommand_from status devices" -s j -l json -d 'JSON output'
+complete -c recctl -n "__fish_seen_subcommand_from start toggle stop wait status devices" -s j -l json -d 'JSON output'
+complete -c recctl -n "__fish_seen_subcommand_from status" -s F -l follow -d 'a line per change'
+complete -c recctl -n "__fish_seen_subcommand_from status" -l format -x -a 'text json waybar' -d 'output format'
 complete -c recctl -n "__fish_seen_subcommand_from repair" -F

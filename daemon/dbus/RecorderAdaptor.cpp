@@ -9,19 +9,64 @@
 #include <cmath>
 #include <fcntl.h>
 #include <unistd.h>
+#include <limits>
 #include <type_traits>
 
 namespace recd {
 
 namespace {
 
+// A number given as another numeric D-Bus type: `gdbus call` and most
+// scripting bindings send 1 as an int32, and 1 is as good a number of seconds
+// or of channels as 1.0 is. Any integer type is taken where a double is
+// expected, and any integer type (or a whole double) where an unsigned is, as
+// long as its value fits; the range check comes after, in planCapture.
+template <class T>
+std::optional<T> numberAs(std::string_view key, const sdbus::Variant& v, std::string_view meaning)
+{
+    const std::string type = v.peekValueType();
+    std::optional<long double> value;
+    if (type == "y")
+        value = v.get<std::uint8_t>();
+    else if (type == "n")
+        value = v.get<std::int16_t>();
+    else if (type == "q")
+        value = v.get<std::uint16_t>();
+    else if (type == "i")
+        value = v.get<std::int32_t>();
+    else if (type == "u")
+        value = v.get<std::uint32_t>();
+    else if (type == "x")
+        value = v.get<std::int64_t>();
+    else if (type == "t")
+        value = v.get<std::uint64_t>();
+    else if (type == "d" && std::is_integral_v<T>)
+        value = v.get<double>();
+    if (!value)
+        return std::nullopt;
+    if constexpr (std::is_integral_v<T>) {
+        if (*value < 0 || *value > static_cast<long double>(std::numeric_limits<T>::max()) ||
+            *value != std::floor(*value))
+            throw InvalidArgument(fmt::format("option '{}' must be a whole number from 0 to {} ({}), not {}", key,
+                                              std::numeric_limits<T>::max(), meaning, static_cast<double>(*value)));
+    }
+    return static_cast<T>(*value);
+}
+
 template <class T>
 T optionValue(std::string_view key, const sdbus::Variant& v, std::string_view meaning)
 {
-    if (!v.containsValueOfType<T>())
-        throw InvalidArgument(fmt::format("option '{}' must be of D-Bus type '{}' ({}), not '{}'", key,
-                                          sdbus::signature_of<T>::str(), meaning, v.peekValueType()));
-    return v.get<T>();
+    if (v.containsValueOfType<T>())
+        return v.get<T>();
+    constexpr bool numeric = std::is_same_v<T, double> || std::is_integral_v<T>;
+    if constexpr (numeric)
+        if (auto number = numberAs<T>(key, v, meaning))
+            return *number;
+    const std::string wanted = numeric ? fmt::format("a number (D-Bus type '{}', or any integer type)",
+                                                     sdbus::signature_of<T>::str())
+                                       : fmt::format("of D-Bus type '{}'", sdbus::signature_of<T>::str());
+    throw InvalidArgument(
+        fmt::format("option '{}' must be {} ({}), not '{}'", key, wanted, meaning, v.peekValueType()));
 }
 
 template <class T>

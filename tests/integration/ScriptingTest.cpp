@@ -248,3 +248,83 @@ TEST_F(DaemonTest, NoNotificationUnlessConfigured)
     std::lock_guard lock(server.mutex);
     EXPECT_TRUE(server.notes.empty());
 }
+
+// `gdbus call` sends a bare number as an int32 ({'max_duration': <1>}): any
+// integer type is a number where one is expected. What is not a number, or not
+// a whole one where a count is expected, is refused naming the key, and
+// nothing is created.
+TEST_F(DaemonTest, GdbusCallsWithIntegersForNumbersAreTakenAndNonNumbersRefused)
+{
+    const auto call = [](const std::string& path, const std::string& options) {
+        return run({"gdbus", "call", "--session", "--dest", "org.recd.Recorder1", "--object-path",
+                    "/org/recd/Recorder1", "--method", "org.recd.Recorder1.StartRecording", path, options});
+    };
+    const auto file = dir / "int.wav";
+    const auto started = call(file.string(), "{'max_duration': <1>, 'rate': <16000>, 'channels': <int64 1>}");
+    ASSERT_EQ(started.exitCode, 0) << started.err;
+    EXPECT_EQ(recctl({"wait"}).exitCode, 0);
+    const auto audio = readAudioFile(file);
+    EXPECT_EQ(audio.frames, 16000) << "max_duration 1 s at 16 kHz";
+    EXPECT_EQ(audio.rate, 16000);
+    EXPECT_EQ(audio.channels, 1);
+
+    const auto bad = dir / "bad.wav";
+    const auto word = call(bad.string(), "{'max_duration': <'one'>}");
+    EXPECT_NE(word.exitCode, 0);
+    EXPECT_NE(word.err.find("org.recd.Recorder1.Error.InvalidArgument"), std::string::npos) << word.err;
+    EXPECT_NE(word.err.find("option 'max_duration' must be a number (D-Bus type 'd', or any integer type) "
+                            "(seconds), not 's'"),
+              std::string::npos)
+        << word.err;
+    const auto negative = call(bad.string(), "{'rate': <-44100>}");
+    EXPECT_NE(negative.err.find("option 'rate' must be a whole number from 0 to 4294967295 (samples per second), "
+                                "not -44100"),
+              std::string::npos)
+        << negative.err;
+    const auto fraction = call(bad.string(), "{'channels': <1.5>}");
+    EXPECT_NE(fraction.err.find("option 'channels' must be a whole number"), std::string::npos) << fraction.err;
+    const auto zero = call(bad.string(), "{'max_duration': <0>}");
+    EXPECT_NE(zero.err.find("max_duration"), std::string::npos) << "an integer is range-checked as a double is: "
+                                                                << zero.err;
+    EXPECT_FALSE(std::filesystem::exists(bad));
+}
+
+// recctl's line output is split at tabs and newlines: a path with either is
+// refused there before anything starts, and --json carries it.
+TEST_F(DaemonTest, APathWithATabOrNewlineNeedsJsonOutput)
+{
+    for (const std::string name : {"a\tb.wav", "a\nb.wav"}) {
+        const auto file = (dir / name).string();
+        for (const char* command : {"start", "toggle"}) {
+            const auto refused = recctl({command, file});
+            EXPECT_EQ(refused.exitCode, 2) << command;
+            EXPECT_NE(refused.err.find("has a tab or a newline, which recctl's line output cannot carry"),
+                      std::string::npos)
+                << refused.err;
+            EXPECT_NE(refused.err.find("Add --json"), std::string::npos) << refused.err;
+        }
+        EXPECT_FALSE(std::filesystem::exists(file));
+        EXPECT_EQ(nlohmann::json::parse(recctl({"status", "--json"}).out)["state"], "idle");
+
+        const auto started = recctl({"start", file, "--json"});
+        ASSERT_EQ(started.exitCode, 0) << started.err;
+        EXPECT_EQ(nlohmann::json::parse(started.out)["path"], file);
+        std::this_thread::sleep_for(300ms);
+        const auto stopped = recctl({"stop", "--json"});
+        ASSERT_EQ(stopped.exitCode, 0) << stopped.err;
+        const auto out = nlohmann::json::parse(stopped.out);
+        EXPECT_EQ(out["path"], file);
+        EXPECT_EQ(readAudioFile(file).frames, out["frames"].get<std::uint64_t>());
+    }
+
+    // A take another client started under such a name: `recctl stop` stops and
+    // saves it, and says it cannot print the line (exit 1).
+    const auto file = (dir / "c\td.wav").string();
+    ASSERT_EQ(recctl({"toggle", file, "--json"}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    const auto stopped = recctl({"stop"});
+    EXPECT_EQ(stopped.exitCode, 1);
+    EXPECT_EQ(stopped.out, "");
+    EXPECT_NE(stopped.err.find("it was stopped and saved"), std::string::npos) << stopped.err;
+    EXPECT_GT(readAudioFile(file).frames, 0);
+}

@@ -1,0 +1,136 @@
+// recd on the desktop, with the real recd and recctl on the rig: live status
+// for bars and scripts (`recctl status --follow`).
+
+#include "tests/support/DaemonFixture.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace recd::test;
+
+namespace {
+
+std::vector<std::string> linesOf(const std::filesystem::path& file)
+{
+    std::ifstream in(file);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+// recctl status --follow with these arguments, its output into a file.
+std::unique_ptr<Child> follow(const std::filesystem::path& file, std::vector<std::string> args)
+{
+    std::vector<std::string> argv{"sh", "-c", "exec \"$0\" status --follow \"$@\" > \"$OUT\"", recctlBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return std::make_unique<Child>(argv, std::map<std::string, std::string>{{"OUT", file.string()}},
+                                   file.string() + ".err");
+}
+
+std::vector<std::string> await(const std::filesystem::path& file, std::size_t n)
+{
+    waitFor([&] { return linesOf(file).size() >= n; }, 5s);
+    return linesOf(file);
+}
+
+} // namespace
+
+// One take, started, paused, resumed and stopped, as each format shows it. The
+// pauses sit between whole seconds, so the lines are exact: the elapsed time
+// counts recorded seconds, and a line comes once per whole second at most.
+TEST_F(DaemonTest, StatusFollowPrintsALinePerChangeInEachFormat)
+{
+    const auto text = dir / "follow.txt", json = dir / "follow.json", bar = dir / "follow.waybar";
+    auto t = follow(text, {});
+    auto j = follow(json, {"--json"});
+    auto w = follow(bar, {"--format", "waybar"});
+    ASSERT_EQ(await(text, 1).size(), 1u);
+    ASSERT_EQ(await(json, 1).size(), 1u);
+    ASSERT_EQ(await(bar, 1).size(), 1u);
+
+    const auto file = (dir / "take.wav").string();
+    ASSERT_EQ(recctl({"start", file}).exitCode, 0);
+    std::this_thread::sleep_for(1400ms);
+    ASSERT_EQ(recctl({"pause"}).exitCode, 0);
+    std::this_thread::sleep_for(1500ms); // paused: nothing more to say
+    ASSERT_EQ(recctl({"resume"}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    const auto stopped = recctl({"stop"});
+    ASSERT_EQ(stopped.exitCode, 0);
+    const std::string seconds = stopped.out.substr(stopped.out.find('\t') + 1, 5);
+
+    EXPECT_EQ(await(text, 6), (std::vector<std::string>{"idle", "recording\t0:00\t" + file, "recording\t0:01\t" + file,
+                                                         "paused\t0:01\t" + file, "recording\t0:01\t" + file, "idle"}));
+
+    const auto jl = await(json, 6);
+    ASSERT_EQ(jl.size(), 6u);
+    const auto line = [&](const char* state, int elapsed, const std::string& path) {
+        return nlohmann::json{{"state", state}, {"path", path}, {"elapsed", elapsed}}.dump();
+    };
+    EXPECT_EQ(jl[0], line("idle", 0, ""));
+    EXPECT_EQ(jl[1], line("recording", 0, file));
+    EXPECT_EQ(jl[2], line("recording", 1, file));
+    EXPECT_EQ(jl[3], line("paused", 1, file));
+    EXPECT_EQ(jl[4], line("recording", 1, file));
+    const auto last = nlohmann::json::parse(jl[5]);
+    EXPECT_EQ(last["state"], "idle");
+    EXPECT_EQ(last["path"], "");
+    EXPECT_EQ(last["last_path"], file);
+    EXPECT_EQ(last["last_reason"], "requested");
+    EXPECT_EQ(fmt::format("{:.3f}", last["last_duration"].get<double>()), seconds) << "what stop printed";
+
+    const auto wl = await(bar, 6);
+    ASSERT_EQ(wl.size(), 6u);
+    const auto module = [](const std::string& textField, const std::string& tooltip, const char* cls) {
+        return nlohmann::json{{"text", textField}, {"tooltip", tooltip}, {"class", cls}, {"alt", cls}}.dump();
+    };
+    EXPECT_EQ(wl[0], module("", "Not recording", "idle"));
+    EXPECT_EQ(wl[1], module("⏺ 0:00", "Recording " + file + "\n0:00", "recording"));
+    EXPECT_EQ(wl[2], module("⏺ 0:01", "Recording " + file + "\n0:01", "recording"));
+    EXPECT_EQ(wl[3], module("⏸ 0:01", "Paused " + file + "\n0:01", "paused"));
+    EXPECT_EQ(wl[4], module("⏺ 0:01", "Recording " + file + "\n0:01", "recording"));
+    EXPECT_EQ(wl[5], module("", "Not recording\nlast: " + file + " (0:01, requested)", "idle"));
+
+    // Nothing more while idle, and Ctrl-C (SIGINT) ends each.
+    std::this_thread::sleep_for(1200ms);
+    EXPECT_EQ(linesOf(text).size(), 6u);
+    for (auto* c : {t.get(), j.get(), w.get()})
+        EXPECT_EQ(c->stop(SIGINT), -1) << "ended by the signal";
+}
+
+// An armed take (start_on_sound) is "waiting"; recd leaving the bus is shown,
+// so a bar never goes on showing a take that is gone.
+TEST_F(DaemonTest, StatusFollowShowsAnArmedTakeAndRecdGoingAway)
+{
+    const auto bar = dir / "follow.waybar";
+    auto w = follow(bar, {"--format", "waybar"});
+    ASSERT_EQ(await(bar, 1).size(), 1u);
+    const auto file = (dir / "armed.wav").string();
+    // The rig's tone peaks at -6 dBFS: below a threshold of -0.1 dBFS it is
+    // silence, and the take stays armed.
+    ASSERT_EQ(recctl({"start", file, "--start-on-sound", "--silence-threshold", "-0.1"}).exitCode, 0);
+    auto wl = await(bar, 2);
+    ASSERT_EQ(wl.size(), 2u);
+    EXPECT_EQ(nlohmann::json::parse(wl[1])["class"], "waiting");
+    EXPECT_EQ(nlohmann::json::parse(wl[1])["tooltip"], "Armed: " + file + " begins at the first sound");
+    ASSERT_EQ(recctl({"cancel"}).exitCode, 0);
+    wl = await(bar, 3);
+    ASSERT_EQ(wl.size(), 3u);
+    EXPECT_EQ(nlohmann::json::parse(wl[2])["class"], "idle");
+
+    ASSERT_EQ(daemon->stop(SIGTERM), 0);
+    daemon.reset();
+    wl = await(bar, 4);
+    ASSERT_EQ(wl.size(), 4u);
+    EXPECT_EQ(wl[3], (nlohmann::json{{"text", ""}, {"tooltip", "recd is not running"}, {"class", "idle"},
+                                      {"alt", "idle"}}.dump()));
+}
