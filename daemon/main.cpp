@@ -9,6 +9,7 @@
 #include "daemon/engine/Log.hpp"
 #include "daemon/service/Recorder.hpp"
 #include "daemon/service/DesktopNotifier.hpp"
+#include "daemon/service/MediaPlayerPauser.hpp"
 #include "daemon/dbus/RecorderAdaptor.hpp"
 #include "daemon/engine/device/StreamIdentity.hpp"
 
@@ -79,6 +80,7 @@ int main(int argc, char** argv)
     recd::Recorder recorder(config, [&loop] { loop.wake(); });
     recd::RecorderAdaptor adaptor(*bus, recorder);
     recd::DesktopNotifier notifier(*bus, recorder);
+    recd::MediaPlayerPauser players(*bus, recorder);
     // The writer thread wakes the loop when a take ended by itself, and when new
     // levels are ready for the Level signal.
     recd::PowerSource power([&loop] { loop.wake(); });

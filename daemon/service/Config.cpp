@@ -105,7 +105,7 @@ const std::set<std::string_view> knownKeys{
     "device",       "rate",          "channels",  "sample_format", "directory",
     "name_template", "audio_api",    "buffer_frames", "ring_seconds", "sync_interval",
     "file_mode",    "pre_roll",      "pre_roll_release_after", "pre_roll_on_battery",
-    "pre_roll_bluetooth", "on_stop", "notify"};
+    "pre_roll_bluetooth", "on_stop", "notify", "pause_players"};
 
 } // namespace
 
@@ -175,8 +175,9 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
             r.fail("directory", "must be an absolute path (or start with ~/)");
     }
     if (auto v = r.string("name_template")) {
-        if (v->empty() || v->find('/') != std::string::npos)
-            r.fail("name_template", "must be a file name (strftime codes allowed), without '/'");
+        // A tab or a newline would break the lines recctl prints, and scripts' reading of them.
+        if (v->empty() || v->find_first_of("/\t\n") != std::string::npos)
+            r.fail("name_template", "must be a file name (strftime codes allowed), without '/', tabs or newlines");
         config.nameTemplate = *v;
     }
     if (auto v = r.string("audio_api")) {
@@ -191,6 +192,8 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
         config.notify = *v;
     if (auto v = r.string("on_stop"))
         config.onStop = *v;
+    if (auto v = r.boolean("pause_players"))
+        config.pausePlayers = *v;
     if (auto v = r.number("pre_roll", 0, 300))
         config.preRoll = *v;
     if (auto v = r.number("pre_roll_release_after", 0, 1440))

@@ -35,6 +35,9 @@ struct Config {
     std::string onStop;
     // Desktop notifications when a recording starts, is saved or fails.
     bool notify = false;
+    // Pause the MPRIS players that are playing while a take runs, and play
+    // those again when it ends (MediaPlayerPauser).
+    bool pausePlayers = false;
     EngineSettings engine;
 
     // $XDG_CONFIG_HOME/recd/recd.toml, or ~/.config/recd/recd.toml

@@ -1,15 +1,18 @@
 // recd on the desktop, with the real recd and recctl on the rig: live status
-// for bars and scripts (`recctl status --follow`).
+// for bars and scripts (`recctl status --follow`), and media players paused
+// during a take (pause_players).
 
 #include "tests/support/DaemonFixture.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sdbus-c++/sdbus-c++.h>
 
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -133,4 +136,137 @@ TEST_F(DaemonTest, StatusFollowShowsAnArmedTakeAndRecdGoingAway)
     ASSERT_EQ(wl.size(), 4u);
     EXPECT_EQ(wl[3], (nlohmann::json{{"text", ""}, {"tooltip", "recd is not running"}, {"class", "idle"},
                                       {"alt", "idle"}}.dump()));
+}
+
+// Players paused during a take. No media player runs on the test machine (they
+// need a display and media), so stand-ins own org.mpris.MediaPlayer2.* names
+// on the rig's bus: each keeps a PlaybackStatus, changes it as a player does
+// on Pause, Play and Stop (announcing it with PropertiesChanged), and records
+// what recd called.
+namespace {
+
+struct StandInPlayer {
+    static constexpr const char* iface = "org.mpris.MediaPlayer2.Player";
+    std::unique_ptr<sdbus::IConnection> bus;
+    std::unique_ptr<sdbus::IObject> object;
+    std::mutex mutex;
+    std::string status;
+    std::vector<std::string> calls;
+
+    StandInPlayer(const std::string& name, std::string initial)
+        : bus(sdbus::createSessionBusConnection("org.mpris.MediaPlayer2." + name)),
+          object(sdbus::createObject(*bus, "/org/mpris/MediaPlayer2")), status(std::move(initial))
+    {
+        for (const char* method : {"Pause", "Play", "Stop", "PlayPause"})
+            object->registerMethod(method).onInterface(iface).implementedAs([this, method] {
+                {
+                    std::lock_guard lock(mutex);
+                    calls.push_back(method);
+                }
+                const std::string m = method;
+                set(m == "Pause" ? "Paused" : m == "Stop" ? "Stopped" : "Playing");
+            });
+        object->registerProperty("PlaybackStatus").onInterface(iface).withGetter([this] {
+            std::lock_guard lock(mutex);
+            return status;
+        });
+        object->finishRegistration();
+        bus->enterEventLoopAsync();
+    }
+    ~StandInPlayer() { bus->leaveEventLoop(); }
+    // As the user pressing play, pause or stop in the player itself.
+    void set(const std::string& s)
+    {
+        {
+            std::lock_guard lock(mutex);
+            status = s;
+        }
+        object->emitPropertiesChangedSignal(iface, {"PlaybackStatus"});
+    }
+    std::vector<std::string> called()
+    {
+        std::lock_guard lock(mutex);
+        return calls;
+    }
+    std::string playbackStatus()
+    {
+        std::lock_guard lock(mutex);
+        return status;
+    }
+};
+
+using Calls = std::vector<std::string>;
+
+} // namespace
+
+class PlayersTest : public DaemonTest {
+protected:
+    void SetUp() override { startDaemon("pause_players = true\n"); }
+};
+
+TEST_F(PlayersTest, OnlyThePlayersThatPlayArePausedAndPlayedAgainWhenTheTakeEnds)
+{
+    StandInPlayer music("music", "Playing"), podcast("podcast", "Paused"), radio("radio", "Stopped");
+    ASSERT_EQ(recctl({"start", (dir / "a.wav").string()}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return music.playbackStatus() == "Paused"; }, 3s));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(music.called(), Calls{"Pause"});
+    EXPECT_EQ(podcast.called(), Calls{}) << "the user paused it: not recd's to touch";
+    EXPECT_EQ(radio.called(), Calls{});
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return music.playbackStatus() == "Playing"; }, 3s));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(music.called(), (Calls{"Pause", "Play"}));
+    EXPECT_EQ(podcast.called(), Calls{});
+    EXPECT_EQ(radio.called(), Calls{});
+
+    // A take that ends by itself (max_duration) plays them again too, and a
+    // cancelled one.
+    ASSERT_EQ(recctl({"start", (dir / "b.wav").string(), "--max-duration", "0.5"}).exitCode, 0);
+    ASSERT_EQ(recctl({"wait"}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return music.called().size() == 4; }, 3s));
+    ASSERT_EQ(recctl({"start", (dir / "c.wav").string()}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return music.called().size() == 5; }, 3s));
+    ASSERT_EQ(recctl({"cancel"}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return music.called().size() == 6; }, 3s));
+    EXPECT_EQ(music.called(), (Calls{"Pause", "Play", "Pause", "Play", "Pause", "Play"}));
+    EXPECT_EQ(podcast.called(), Calls{});
+}
+
+TEST_F(PlayersTest, APlayerTheUserTouchedOrThatLeftIsNotPlayedAgain)
+{
+    StandInPlayer played("played", "Playing"), stopped("stopped", "Playing"), kept("kept", "Playing");
+    auto leaving = std::make_unique<StandInPlayer>("leaving", "Playing");
+    ASSERT_EQ(recctl({"start", (dir / "a.wav").string()}).exitCode, 0);
+    for (auto* p : {&played, &stopped, &kept, leaving.get()})
+        EXPECT_TRUE(waitFor([&] { return p->playbackStatus() == "Paused"; }, 3s));
+    std::this_thread::sleep_for(200ms);
+    played.set("Playing");  // the user wants the music back during the take
+    stopped.set("Stopped"); // ... or stopped the player
+    leaving.reset();        // a player that quits during the take
+    // Another comes with the same name: it is not the player recd paused.
+    StandInPlayer again("leaving", "Paused");
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return kept.playbackStatus() == "Playing"; }, 3s));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(kept.called(), (Calls{"Pause", "Play"}));
+    EXPECT_EQ(played.called(), Calls{"Pause"});
+    EXPECT_EQ(stopped.called(), Calls{"Pause"});
+    EXPECT_EQ(again.called(), Calls{});
+    EXPECT_EQ(again.playbackStatus(), "Paused");
+    const auto log = daemonLog();
+    EXPECT_NE(log.find("org.mpris.MediaPlayer2.played was played during the take"), std::string::npos) << log;
+    EXPECT_NE(log.find("org.mpris.MediaPlayer2.stopped was stopped during the take"), std::string::npos) << log;
+    EXPECT_NE(log.find("org.mpris.MediaPlayer2.leaving left the bus during the take"), std::string::npos) << log;
+}
+
+TEST_F(DaemonTest, NoPlayerIsTouchedUnlessConfigured)
+{
+    StandInPlayer music("music", "Playing");
+    ASSERT_EQ(recctl({"start", (dir / "a.wav").string()}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(music.called(), Calls{});
 }

@@ -99,6 +99,9 @@ TEST_F(ConfigTest, ErrorsNameFileLineAndKey)
     EXPECT_NE(errorOf("\n\nvolume = 3\n").find(file + ":3: volume: unknown key; the keys are"), std::string::npos);
     EXPECT_NE(errorOf("directory = \"relative\"\n").find(":1: directory: must be an absolute path"), std::string::npos);
     EXPECT_NE(errorOf("name_template = \"a/b.wav\"\n").find("name_template: must be a file name"), std::string::npos);
+    EXPECT_NE(errorOf("name_template = \"a\\tb.wav\"\n").find("without '/', tabs or newlines"), std::string::npos)
+        << "recctl's lines could not carry the name";
+    EXPECT_NE(errorOf("pause_players = 1\n").find("pause_players: must be true or false"), std::string::npos);
     EXPECT_NE(errorOf("audio_api = \"jack\"\n").find("audio_api: 'jack' is not pulse, pulse-native or alsa"), std::string::npos);
     EXPECT_NE(errorOf("file_mode = \"0200\"\n").find("file_mode: must be an octal mode"), std::string::npos);
     EXPECT_NE(errorOf("sync_interval = 0\n").find("sync_interval: 0 is out of range"), std::string::npos);
