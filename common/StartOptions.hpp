@@ -38,6 +38,9 @@ struct StartOptions {
     std::optional<double> preRoll;          // seconds from before the request to begin with
     std::optional<double> stopOnSilence;    // seconds of continuous silence that end the take
     std::optional<double> splitEvery;       // seconds per file; the take goes on in numbered parts
+    // Seconds of silence that end an utterance: a numbered part per utterance,
+    // the silence between them left out but for a short margin.
+    std::optional<double> splitOnSilence;
     bool startOnSound = false;              // armed: writing begins at the first sound above the threshold
     std::optional<double> silenceThreshold; // dBFS; below it is silence
     bool overwrite = false;
@@ -81,7 +84,7 @@ struct StartOption {
 
 inline constexpr double secondsInAYear = 366.0 * 24 * 3600;
 
-inline constexpr std::array<StartOption, 16> startOptions{{
+inline constexpr std::array<StartOption, 17> startOptions{{
     {"device", &StartOptions::device, "a device id, exact name or unique substring", "", {}, "",
      "-d,--device",
      "input device: id, exact name or unique substring (see `recctl devices`), @input (the default input) or "
@@ -113,6 +116,10 @@ inline constexpr std::array<StartOption, 16> startOptions{{
     {"split_every", &StartOptions::splitEvery, "seconds", "", OptionRange{0.1, secondsInAYear},
      "give seconds per file from 0.1 up", "--split-every",
      "go on in a new file every this many seconds: PATH-001.wav, PATH-002.wav, ... (sample-exact)"},
+    {"split_on_silence", &StartOptions::splitOnSilence, "seconds", "", OptionRange{0.1, 60},
+     "give seconds of silence from 0.1 to 60 (e.g. 0.8)", "--split-on-silence",
+     "a file per utterance: this many seconds of silence end one, and the silence up to the next is left out "
+     "(but for 0.25 s at each end): PATH-001.wav, PATH-002.wav, ..."},
     {"stop_on_silence", &StartOptions::stopOnSilence, "seconds", "", OptionRange{0, 86400, true},
      "give seconds above 0 (up to a day)", "-s,--stop-on-silence",
      "stop by itself after this many seconds of silence, trimming it to a short tail"},

@@ -6,7 +6,7 @@ _recctl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local commands="start toggle stop pause resume cancel wait monitor duration status devices repair"
     local start_opts="-d --device -r --rate -c --channels -f --format -m --max-duration -s --stop-on-silence
-        --silence-threshold --start-on-sound --split-every -p --pre-roll --reconnect --overwrite --layout -j --json -h --help"
+        --silence-threshold --start-on-sound --split-every --split-on-silence -p --pre-roll --reconnect --overwrite --layout -j --json -h --help"
     cmd=${COMP_WORDS[1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$commands -h --help -V --version" -- "$cur"))
@@ -28,7 +28,7 @@ $(recctl devices --json 2>/dev/null | sed -n 's/.*"id": "\(.*\)".*/\1/p')" -- "$
             return ;;
         --layout) COMPREPLY=($(compgen -W "channels files mix" -- "$cur")); return ;;
         -r|--rate) COMPREPLY=($(compgen -W "44100 48000 96000" -- "$cur")); return ;;
-        -c|--channels|-m|--max-duration|-s|--stop-on-silence|--silence-threshold|--split-every|-p|--pre-roll|--reconnect|-t|--timeout|-n|--count)
+        -c|--channels|-m|--max-duration|-s|--stop-on-silence|--silence-threshold|--split-every|--split-on-silence|-p|--pre-roll|--reconnect|-t|--timeout|-n|--count)
             return ;;
     esac
     case $cmd in

@@ -25,6 +25,7 @@ complete -c recctl -n $rec -s s -l stop-on-silence -x -d 'stop after this much s
 complete -c recctl -n $rec -l silence-threshold -x -d 'what counts as silence, dBFS'
 complete -c recctl -n $rec -l start-on-sound -d 'begin writing at the first sound'
 complete -c recctl -n $rec -l split-every -x -d 'a new file every this many seconds'
+complete -c recctl -n $rec -l split-on-silence -x -d 'a file per utterance: seconds of silence that end one'
 complete -c recctl -n $rec -s p -l pre-roll -x -d 'begin with audio from before the command'
 complete -c recctl -n $rec -l reconnect -x -d 'wait this long for a lost device'
 complete -c recctl -n $rec -l overwrite -d 'replace an existing file'

@@ -105,7 +105,7 @@ const std::set<std::string_view> knownKeys{
     "device",       "rate",          "channels",  "sample_format", "directory",
     "name_template", "audio_api",    "buffer_frames", "ring_seconds", "sync_interval",
     "file_mode",    "pre_roll",      "pre_roll_release_after", "pre_roll_on_battery",
-    "pre_roll_bluetooth", "on_stop", "notify", "pause_players"};
+    "pre_roll_bluetooth", "on_stop", "notify", "pause_players", "on_part"};
 
 } // namespace
 
@@ -192,6 +192,8 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
         config.notify = *v;
     if (auto v = r.string("on_stop"))
         config.onStop = *v;
+    if (auto v = r.string("on_part"))
+        config.onPart = *v;
     if (auto v = r.boolean("pause_players"))
         config.pausePlayers = *v;
     if (auto v = r.number("pre_roll", 0, 300))

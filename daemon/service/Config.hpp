@@ -33,6 +33,10 @@ struct Config {
     // Shell command run after each recording that ended with a file (not
     // cancelled), with the path and the duration as arguments.
     std::string onStop;
+    // Shell command run as each part of a take in parts (split_every,
+    // split_on_silence) is made final, with the part's path, its duration and
+    // its number as arguments.
+    std::string onPart;
     // Desktop notifications when a recording starts, is saved or fails.
     bool notify = false;
     // Pause the MPRIS players that are playing while a take runs, and play

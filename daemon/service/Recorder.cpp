@@ -227,6 +227,7 @@ void Recorder::start(RecordingRequest request, Reply<std::filesystem::path> repl
     hooks.onEnded = wake_;
     hooks.onLevels = wake_;
     hooks.onBegan = wake_;
+    hooks.onPartClosed = wake_;
     // The crash mark names the file being written: part 1 once it exists and
     // before audio goes in, each next part as a split take moves on (from the
     // writer thread, hence the lock). A stream leaves no file of recd's to repair.
@@ -366,6 +367,7 @@ void Recorder::toggle(RecordingRequest request, std::optional<std::uint64_t> sto
 StopResult Recorder::finalize(bool cancelled, std::optional<std::int64_t> atNs)
 {
     StopResult r = cancelled ? session_->cancel() : session_->stop(atNs);
+    runPartHooks(*session_); // the last part's, before on_stop
     session_.reset();
     if (standby_)
         standby_->warmAgain(); // a released pre-roll comes back for the next take
@@ -393,6 +395,20 @@ std::optional<Levels> Recorder::takeLevels()
     return session_->takeLevels();
 }
 
+namespace {
+
+// A hook's RECD_FILES: every file of a take or a part (one per input with
+// layout files), a line each.
+std::string oneALine(const std::vector<std::filesystem::path>& paths)
+{
+    std::string lines;
+    for (const auto& path : paths)
+        lines += (lines.empty() ? "" : "\n") + path.string();
+    return lines;
+}
+
+} // namespace
+
 void Recorder::runStopHook(const StopResult& r)
 {
     std::error_code ec;
@@ -401,14 +417,27 @@ void Recorder::runStopHook(const StopResult& r)
         return; // no file to hand over
     const std::string duration = fmt::format("{:.3f}", r.duration);
     const std::string reason(stopReasonName(r.reason));
-    std::string files; // a take of several files (layout files) hands over all of them, one per line
-    for (const auto& file : r.files)
-        files += (files.empty() ? "" : "\n") + file.string();
+    const std::string files = oneALine(r.files); // a take of several files (layout files) hands over all of them
     hooks_.spawn("on_stop", config_.onStop, {r.path.string(), duration, reason},
                  {{"RECD_PATH", r.path.string()},
                   {"RECD_FILES", files.empty() ? r.path.string() : files},
                   {"RECD_DURATION", duration},
                   {"RECD_REASON", reason}});
+}
+
+void Recorder::runPartHooks(CaptureSession& session)
+{
+    for (const auto& part : session.takeClosedParts()) {
+        if (config_.onPart.empty())
+            continue; // taken all the same: they are handed over once or never
+        const std::string duration = fmt::format("{:.3f}", part.seconds);
+        const std::string number = std::to_string(part.number);
+        hooks_.spawn("on_part", config_.onPart, {part.paths.front().string(), duration, number},
+                     {{"RECD_PATH", part.paths.front().string()},
+                      {"RECD_FILES", oneALine(part.paths)},
+                      {"RECD_DURATION", duration},
+                      {"RECD_PART", number}});
+    }
 }
 
 void Recorder::stop(std::optional<std::uint64_t> atUsec, Reply<StopResult> reply)
@@ -469,6 +498,8 @@ void Recorder::reapEnded()
                                 session_->firstSampleUsec());
             e->stateChanged();
         }
+    if (session_)
+        runPartHooks(*session_);
     if (session_ && session_->ended())
         finalize(false);
 }

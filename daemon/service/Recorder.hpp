@@ -133,6 +133,8 @@ private:
     void applyPreRoll();
     // Runs config on_stop for a recording that left a file.
     void runStopHook(const StopResult& r);
+    // Runs config on_part for each part the session made final since the last call.
+    void runPartHooks(CaptureSession& session);
 
     Config config_;
     std::vector<RecorderEvents*> events_;

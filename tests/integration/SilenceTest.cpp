@@ -5,6 +5,7 @@
 #include "tests/support/AudioFile.hpp"
 #include "tests/support/DaemonFixture.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -152,4 +153,86 @@ TEST_F(DaemonTest, StartOnSoundWaitsArmedAndBeginsAtTheFirstSound)
     EXPECT_NE(nlohmann::json::parse(recctl({"status", "--json"}).out)["last_message"].get<std::string>().find(
                   "no sound above -50 dBFS was heard"),
               std::string::npos);
+}
+
+// The dictation pipeline of the README, as far as it can run here: a part per
+// utterance at 16 kHz mono, each handed to on_part as it closes (the test's
+// hook notes it where the README's would run whisper-cli).
+class UtteranceTest : public DaemonTest {
+protected:
+    void SetUp() override
+    {
+        // The hook's own arguments (path, duration, part) follow the
+        // command's: seven fields, the last three from "$@".
+        startDaemon("on_part = \"printf '%s|%s|%s|%s|%s|%s|%s\\\\n' \\\"$RECD_PART\\\" \\\"$RECD_PATH\\\" "
+                    "\\\"$RECD_DURATION\\\" \\\"$3\\\" >> " +
+                    (dir / "parts.out").string() + "\"\n");
+    }
+    std::vector<std::string> handedOver()
+    {
+        std::ifstream in(dir / "parts.out");
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);)
+            lines.push_back(line);
+        return lines;
+    }
+};
+
+TEST_F(UtteranceTest, SplitOnSilenceHandsEachUtteranceToOnPartAsItEnds)
+{
+    const auto first = writeTone(dir.path(), 1.0);
+    const auto file = dir / "note.wav";
+    ASSERT_EQ(recctl({"start", "--start-on-sound", "--split-on-silence", "0.8", "-r", "16000", "-c", "1",
+                      file.string()})
+                  .exitCode,
+              0);
+    {
+        Child player(playIntoMicrophone(first, "recd-test-tone"));
+        ASSERT_EQ(player.wait(10s), 0);
+    }
+    // 0.8 s of silence ends the first utterance: its part is handed over
+    // while the take goes on.
+    EXPECT_TRUE(waitFor([&] { return handedOver().size() == 1; }, 3s));
+    const auto one = dir / "note-001.wav";
+    ASSERT_EQ(handedOver().size(), 1u);
+    EXPECT_EQ(handedOver()[0].substr(0, 2 + one.string().size()), "1|" + one.string());
+    EXPECT_EQ(handedOver()[0].substr(handedOver()[0].size() - 2), "|1") << "the part's number is the third argument";
+    std::this_thread::sleep_for(500ms);
+    const auto second = writeTone(dir.path(), 0.7);
+    {
+        Child player(playIntoMicrophone(second, "recd-test-tone"));
+        ASSERT_EQ(player.wait(10s), 0);
+    }
+    std::this_thread::sleep_for(500ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    EXPECT_TRUE(waitFor([&] { return handedOver().size() == 2; }, 3s));
+    const auto two = dir / "note-002.wav";
+    ASSERT_EQ(handedOver().size(), 2u);
+    EXPECT_EQ(handedOver()[1].substr(0, 2 + two.string().size()), "2|" + two.string());
+    EXPECT_FALSE(std::filesystem::exists(dir / "note-003.wav"));
+
+    // Each part: the utterance at 16 kHz mono, with a quarter second of
+    // silence after it, and before it but for the first (the take began at
+    // the sound); its duration as the hook was told.
+    for (const auto& [path, tone] : std::vector<std::pair<std::filesystem::path, double>>{{one, 1.0}, {two, 0.7}}) {
+        const auto a = readAudioFile(path);
+        EXPECT_EQ(a.rate, 16000);
+        EXPECT_EQ(a.channels, 1);
+        const bool isFirst = path == one;
+        EXPECT_NEAR(a.duration(), (isFirst ? 0.0 : 0.25) + tone + 0.25, 0.12) << path;
+        const auto x = a.channel(0);
+        const std::int64_t quarter = a.rate / 4 - a.rate / 50; // within the margin, a block of 10 ms aside
+        const std::vector<float> tail(x.end() - quarter, x.end());
+        EXPECT_LT(peakDbfs(tail), -50.0) << path << ": the tail is silence";
+        if (!isFirst) {
+            const std::vector<float> lead(x.begin(), x.begin() + quarter);
+            EXPECT_LT(peakDbfs(lead), -50.0) << path << ": the lead is silence";
+        }
+        const std::int64_t toneAt = isFirst ? a.rate / 10 : a.rate / 4 + a.rate / 10;
+        const std::vector<float> middle(x.begin() + toneAt, x.begin() + toneAt + a.rate / 2);
+        EXPECT_NEAR(toneFrequency(middle, a.rate), 440.0, 2.0) << path;
+        const auto line = handedOver()[isFirst ? 0 : 1];
+        EXPECT_NE(line.find(fmt::format("|{:.3f}|", a.duration())), std::string::npos) << line;
+        EXPECT_EQ(line.substr(line.size() - 2), isFirst ? "|1" : "|2") << line;
+    }
 }

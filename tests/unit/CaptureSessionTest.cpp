@@ -882,3 +882,115 @@ TEST_F(SessionOnFakeSource, AnInputWhoseClockRunsFastIsMeasuredAndResampled)
     EXPECT_TRUE(second.report.corrected);
     EXPECT_NEAR(static_cast<double>(stopped.frames), 20.0 * rate, 0.01 * rate) << "the first input's pace";
 }
+
+// split_on_silence: a part per utterance. Speech is the counter signal (every
+// 10 ms block of it is above -50 dBFS), silence is zeros. Each part holds its
+// utterance's every frame in order, with a quarter second of the silence
+// before it (but the first) and after it; the rest of a long silence is left
+// out, and a short one within an utterance is kept whole.
+TEST_F(SessionOnFakeSource, SplitOnSilenceWritesAPartPerUtteranceAndLosesNoFrameOfSoundAtASeam)
+{
+    RecordingRequest r;
+    r.splitOnSilence = 0.8; // 38,400 frames; the margin is 12,000 (0.25 s)
+    auto session = start(plan("note.wav", r));
+    source().deliverCounter(24'000); // indices 480..24,479
+    source().deliverSilence(48'000); // 1 s: ends the utterance
+    source().deliverCounter(24'000); // 72,480..96,479
+    source().deliverSilence(9'600);  // 0.2 s: a pause within the utterance
+    source().deliverCounter(12'000); // 106,080..118,079
+    const StopResult stopped = session->stop();
+    const auto parts = session->takeClosedParts();
+
+    EXPECT_EQ(stopped.frames, 117'600u) << "the take's length, left-out silence included";
+    EXPECT_EQ(stopped.path, dir / "note-002.wav");
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[0].number, 1u);
+    EXPECT_EQ(parts[0].paths, std::vector<std::filesystem::path>{dir / "note-001.wav"});
+    EXPECT_DOUBLE_EQ(parts[0].seconds, 0.75);
+    EXPECT_EQ(parts[1].number, 2u);
+    EXPECT_EQ(parts[1].paths, std::vector<std::filesystem::path>{dir / "note-002.wav"});
+    EXPECT_DOUBLE_EQ(parts[1].seconds, 1.2);
+
+    // Frames [from, from + n) of a file: the counter from `index` on, or zeros.
+    const auto expectRun = [](const AudioFile& a, std::int64_t from, std::int64_t n, std::int64_t index) {
+        for (std::int64_t f = from; f < from + n; ++f)
+            ASSERT_EQ(counterIndexAt(a, f), index < 0 ? 0 : index + (f - from)) << "frame " << f;
+    };
+    const auto one = readAudioFile(dir / "note-001.wav");
+    ASSERT_EQ(one.frames, 24'000 + 12'000);
+    expectRun(one, 0, 24'000, buffer);    // the utterance, from the take's first frame
+    expectRun(one, 24'000, 12'000, -1);   // its tail
+
+    const auto two = readAudioFile(dir / "note-002.wav");
+    ASSERT_EQ(two.frames, 12'000 + 24'000 + 9'600 + 12'000);
+    expectRun(two, 0, 12'000, -1);                // the lead: the last 0.25 s of the silence
+    expectRun(two, 12'000, 24'000, 72'480);       // every frame of the next utterance
+    expectRun(two, 36'000, 9'600, -1);            // the pause within it, whole
+    expectRun(two, 45'600, 12'000, 106'080);
+    EXPECT_FALSE(std::filesystem::exists(dir / "note-003.wav"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "note.wav"));
+}
+
+// The writer reads the ring in whatever pieces it finds there, and the audio
+// came in odd pieces too: parts are the same however it arrived, as the blocks
+// are aligned to the take. A take stopped between utterances ends on its last
+// part, made final already; a cancel deletes every part and hands none over.
+TEST_F(SessionOnFakeSource, SplitOnSilencePartsDoNotDependOnHowTheAudioArrivedAndACancelKeepsNone)
+{
+    RecordingRequest r;
+    r.splitOnSilence = 0.5; // 24,000 frames; margin 12,000
+    auto session = start(plan("q.wav", r));
+    for (int i = 0; i < 3; ++i) {
+        for (std::uint64_t n : {7u, 4'793u, 11'200u, 5'600u}) // 0.45 s of speech
+            source().deliverCounter(n);
+        for (std::uint64_t n : {1u, 29'759u}) // 0.62 s of silence
+            source().deliverSilence(n);
+    }
+    const StopResult stopped = session->stop();
+    const auto parts = session->takeClosedParts();
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(stopped.path, dir / "q-003.wav") << "stopped between utterances: the last part, final already";
+    for (const auto& part : parts) {
+        const auto a = readAudioFile(part.paths.front());
+        const std::int64_t lead = part.number == 1 ? 0 : 12'000;
+        ASSERT_EQ(a.frames, lead + 21'600 + 12'000) << part.number;
+        const auto first = static_cast<std::int64_t>(buffer + (part.number - 1) * (21'600 + 29'760));
+        for (std::int64_t f = 0; f < 21'600; ++f)
+            ASSERT_EQ(counterIndexAt(a, lead + f), first + f) << "part " << part.number << ", frame " << lead + f;
+    }
+
+    auto cancelled = start(plan("c.wav", r));
+    source().deliverCounter(24'000);
+    source().deliverSilence(30'000);
+    source().deliverCounter(24'000);
+    cancelled->cancel();
+    EXPECT_TRUE(cancelled->takeClosedParts().empty());
+    EXPECT_FALSE(std::filesystem::exists(dir / "c-001.wav"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "c-002.wav"));
+}
+
+TEST_F(SessionOnFakeSource, SplitOnSilenceIsRefusedWhereItCannotWork)
+{
+    const auto refused = [&](RecordingRequest r) {
+        try {
+            plan("x.wav", r);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    RecordingRequest both;
+    both.splitOnSilence = 0.8;
+    both.splitEvery = 60;
+    EXPECT_NE(refused(both).find("give split_every (a part every so many seconds) or split_on_silence"),
+              std::string::npos);
+    RecordingRequest shorter;
+    shorter.splitOnSilence = 2;
+    shorter.stopOnSilence = 1;
+    EXPECT_NE(refused(shorter).find("stop_on_silence (1 s) must be longer than split_on_silence (2 s)"),
+              std::string::npos);
+    RecordingRequest outOfRange;
+    outOfRange.splitOnSilence = 0.05;
+    EXPECT_NE(refused(outOfRange).find("split_on_silence"), std::string::npos) << refused(outOfRange);
+    EXPECT_FALSE(std::filesystem::exists(dir / "x-001.wav"));
+}

@@ -62,7 +62,7 @@ TEST(StartOptions, TheManPageAndEveryShellsCompletionNameEveryFlag)
             << "_recctl lacks --" << name;
         EXPECT_NE(fish.find("-l " + name + " "), std::string::npos) << "recctl.fish lacks --" << name;
     }
-    EXPECT_EQ(flags, 13);
+    EXPECT_EQ(flags, 14);
 }
 
 TEST(StartOptions, RangesNameTheOptionTheValueAndWhatIsAllowed)
@@ -90,7 +90,7 @@ TEST(StartOptions, RangesNameTheOptionTheValueAndWhatIsAllowed)
 TEST(StartOptions, EveryKeyOnceAndAnUnknownOneIsNotFound)
 {
     EXPECT_EQ(recd::startOptionKeys(), "channels, device, fd, inputs, layout, max_duration, overwrite, pre_roll, "
-                                       "rate, raw, reconnect, sample_format, silence_threshold, split_every, "
+                                       "rate, raw, reconnect, sample_format, silence_threshold, split_every, split_on_silence, "
                                        "start_on_sound, stop_on_silence");
     EXPECT_EQ(recd::findStartOption("bitrate"), nullptr);
     EXPECT_EQ(recd::dbusSignature(*recd::findStartOption("fd")), "h");

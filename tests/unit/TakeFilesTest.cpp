@@ -55,7 +55,7 @@ std::vector<long> valuesOf(const std::filesystem::path& path)
 std::unique_ptr<TakeFiles> writeTake(const std::filesystem::path& base, std::uint64_t partFrames, std::uint64_t frames)
 {
     auto files = std::make_unique<TakeFiles>(monoWav(partPath(base, 1)), std::vector<std::string>{}, base,
-                                             partFrames, TakeFiles::OnNewFiles{});
+                                             TakeFiles::Parts{true, partFrames, {}}, TakeFiles::OnNewFiles{});
     const auto values = counting(0, frames);
     files->write(reinterpret_cast<const std::byte*>(values.data()), frames, 0);
     return files;
@@ -68,7 +68,7 @@ TEST(TakeFiles, PartsMeetToTheFrameWhateverTheWriteSizes)
     TempDir dir;
     const auto base = dir.path() / "take.wav";
     std::vector<std::filesystem::path> announced;
-    TakeFiles files(monoWav(partPath(base, 1)), {}, base, 1000,
+    TakeFiles files(monoWav(partPath(base, 1)), {}, base, TakeFiles::Parts{true, 1000, {}},
                     [&](const std::vector<std::filesystem::path>& p) { announced.push_back(p.at(0)); });
     std::mt19937 random(7);
     std::uint64_t written = 0;

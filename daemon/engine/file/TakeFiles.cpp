@@ -11,8 +11,9 @@
 namespace recd {
 
 TakeFiles::TakeFiles(const FileSpec& first, const std::vector<std::string>& sources, std::filesystem::path splitBase,
-                     std::uint64_t splitFrames, OnNewFiles onNewFiles)
-    : splitBase_(std::move(splitBase)), splitFrames_(splitFrames), onNewFiles_(std::move(onNewFiles))
+                     Parts parts, OnNewFiles onNewFiles)
+    : splitBase_(std::move(splitBase)), splitFrames_(parts.splitFrames), numbered_(parts.numbered || parts.splitFrames),
+      onPartClosed_(std::move(parts.onClosed)), onNewFiles_(std::move(onNewFiles))
 {
     const auto count = static_cast<unsigned>(std::max<std::size_t>(1, sources.size()));
     frameBytes_ = static_cast<std::size_t>(first.channels) * count * captureBytesPerSample(first.sampleFormat);
@@ -23,7 +24,7 @@ TakeFiles::TakeFiles(const FileSpec& first, const std::vector<std::string>& sour
                 file.spec.source = sources[i];
             if (count > 1)
                 file.spec.destination =
-                    first.destination.withPath(takeFilePath(splitBase_, i, count, splitFrames_ ? 1 : 0));
+                    first.destination.withPath(takeFilePath(splitBase_, i, count, numbered_ ? 1 : 0));
             file.writer = std::make_unique<SoundFileWriter>(file.spec);
             files_.push_back(std::move(file));
         }
@@ -46,6 +47,8 @@ void TakeFiles::announce() const
 
 void TakeFiles::write(const std::byte* data, std::uint64_t frames, std::uint64_t fileFrame)
 {
+    if (frames && !open())
+        openNextPart(fileFrame); // the next utterance
     for (std::uint64_t done = 0; done < frames;) {
         // A new part when this one is full and there is more to write.
         if (splitFrames_ && fileFrame - partStart_ == splitFrames_)
@@ -67,6 +70,7 @@ void TakeFiles::write(const std::byte* data, std::uint64_t frames, std::uint64_t
         }
         fileFrame += n;
         done += n;
+        partFrames_ += n;
     }
 }
 
@@ -74,23 +78,28 @@ void TakeFiles::stampFirstSample(std::uint64_t usec)
 {
     for (auto& file : files_) {
         file.spec.firstSampleUsec = usec;
-        file.writer->stampFirstSample(usec);
+        if (file.writer)
+            file.writer->stampFirstSample(usec);
     }
 }
 
 void TakeFiles::sync()
 {
     for (auto& file : files_)
-        file.writer->sync();
+        if (file.writer) // between utterances every part is final, and synced when it was closed
+            file.writer->sync();
 }
 
 std::optional<std::uint64_t> TakeFiles::truncate(std::uint64_t fileFrame)
 {
     // Every file is in the same container: either all of them can be cut or none.
     const std::uint64_t keep = std::max(fileFrame, partStart_);
+    if (!open())
+        return keep; // between utterances: the last part is final, and ends on its margin
     for (auto& file : files_)
         if (!file.writer->truncate(keep - partStart_))
             return std::nullopt;
+    partFrames_ = keep - partStart_;
     return keep;
 }
 
@@ -112,10 +121,40 @@ std::unique_ptr<SoundFileWriter> TakeFiles::openPart(FileSpec& spec, unsigned fi
 
 void TakeFiles::startNextPart(std::uint64_t fileFrame)
 {
+    finishParts();
+    openNextPart(fileFrame);
+}
+
+void TakeFiles::closePart()
+{
+    if (open())
+        finishParts();
+}
+
+void TakeFiles::finishParts()
+{
+    std::vector<std::filesystem::path> paths;
+    for (auto& file : files_) {
+        file.writer->close();
+        paths.push_back(file.writer->path());
+    }
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& file : files_) {
+            file.finishedParts.push_back(file.writer->path());
+            file.writer.reset();
+        }
+    }
+    if (onPartClosed_ && numbered_)
+        onPartClosed_(paths, partFrames_);
+    partFrames_ = 0;
+}
+
+void TakeFiles::openNextPart(std::uint64_t fileFrame)
+{
     const unsigned part = part_ + 1;
     std::vector<std::unique_ptr<SoundFileWriter>> writers;
     for (unsigned f = 0; f < files_.size(); ++f) {
-        files_[f].writer->close();
         FileSpec spec = files_[f].spec;
         // Where this part begins in the take, by the take's first sample.
         if (spec.firstSampleUsec)
@@ -124,10 +163,8 @@ void TakeFiles::startNextPart(std::uint64_t fileFrame)
     }
     {
         std::lock_guard lock(mutex_);
-        for (std::size_t f = 0; f < files_.size(); ++f) {
-            files_[f].finishedParts.push_back(files_[f].writer->path());
+        for (std::size_t f = 0; f < files_.size(); ++f)
             files_[f].writer = std::move(writers[f]);
-        }
         part_ = part;
     }
     partStart_ = fileFrame;
@@ -138,6 +175,8 @@ void TakeFiles::startNextPart(std::uint64_t fileFrame)
 
 void TakeFiles::close()
 {
+    if (!open())
+        return; // between utterances: every part is final already
     std::exception_ptr first;
     for (auto& file : files_) {
         try {
@@ -149,12 +188,22 @@ void TakeFiles::close()
     }
     if (first)
         std::rethrow_exception(first);
+    // The last part: reported as the others were. Not after a failure, which
+    // ends the take as an error, nor for an empty part that close() removed.
+    std::error_code ec;
+    if (onPartClosed_ && numbered_ && partFrames_ && std::filesystem::exists(files_[0].writer->path(), ec)) {
+        std::vector<std::filesystem::path> paths;
+        for (const auto& file : files_)
+            paths.push_back(file.writer->path());
+        onPartClosed_(paths, partFrames_);
+    }
 }
 
 void TakeFiles::discard() noexcept
 {
     for (auto& file : files_)
-        file.writer->discard();
+        if (file.writer)
+            file.writer->discard();
 }
 
 void TakeFiles::discardAll() noexcept
@@ -167,18 +216,15 @@ void TakeFiles::discardAll() noexcept
         }
 }
 
-std::filesystem::path TakeFiles::currentPath() const
-{
-    std::lock_guard lock(mutex_);
-    return files_[0].writer->path();
-}
+std::filesystem::path TakeFiles::currentPath() const { return currentPaths().front(); }
 
 std::vector<std::filesystem::path> TakeFiles::currentPaths() const
 {
     std::lock_guard lock(mutex_);
     std::vector<std::filesystem::path> paths;
+    // Between utterances: the last part, which is final.
     for (const auto& file : files_)
-        paths.push_back(file.writer->path());
+        paths.push_back(file.writer ? file.writer->path() : file.finishedParts.back());
     return paths;
 }
 
@@ -193,7 +239,8 @@ std::uint64_t TakeFiles::bytesOnDisk() const
     std::lock_guard lock(mutex_);
     std::uint64_t bytes = 0;
     for (const auto& file : files_)
-        bytes += file.writer->bytesOnDisk();
+        if (file.writer)
+            bytes += file.writer->bytesOnDisk();
     return bytes;
 }
 

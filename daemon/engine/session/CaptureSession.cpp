@@ -62,7 +62,17 @@ CaptureSession::CaptureSession(const CapturePlan& plan, const EngineSettings& se
             for (const auto& input : plan.moreInputs)
                 sources.push_back(input.name);
         }
-        files_ = std::make_unique<TakeFiles>(first, sources, plan.splitBase, plan.splitFrames, hooks_.onNewFiles);
+        TakeFiles::Parts parts{plan.inParts(), plan.splitFrames,
+                               [this](const std::vector<std::filesystem::path>& paths, std::uint64_t frames) {
+                                   {
+                                       std::lock_guard lock(closedPartsMutex_);
+                                       closedParts_.push_back({files_->part(), paths,
+                                                               static_cast<double>(frames) / plan_.rate});
+                                   }
+                                   if (hooks_.onPartClosed)
+                                       hooks_.onPartClosed();
+                               }};
+        files_ = std::make_unique<TakeFiles>(first, sources, plan.splitBase, std::move(parts), hooks_.onNewFiles);
     } catch (...) {
         releaseStreams();
         throw;
@@ -232,6 +242,10 @@ StopResult CaptureSession::cancel()
 {
     StopResult r = stop();
     files_->discardAll();
+    {
+        std::lock_guard lock(closedPartsMutex_);
+        closedParts_.clear(); // deleted: nothing to hand over
+    }
     r.reason = StopReason::Cancelled;
     result_ = r;
     log().info("cancelled and deleted '{}'", plan_.destination.path().string());
@@ -244,6 +258,12 @@ DropCounts CaptureSession::dropCounts() const
     for (const auto& lost : lostStreams_)
         d += lost->drops();
     return d;
+}
+
+std::vector<CaptureSession::ClosedPart> CaptureSession::takeClosedParts()
+{
+    std::lock_guard lock(closedPartsMutex_);
+    return std::exchange(closedParts_, {});
 }
 
 std::optional<Levels> CaptureSession::takeLevels()

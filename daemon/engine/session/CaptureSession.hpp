@@ -93,6 +93,14 @@ public:
     std::optional<Levels> takeLevels();
     // Frames at the head of the file captured before the request (pre-roll).
     std::uint64_t preRollFrames() const { return preRollFrames_; }
+    // The parts made final since the last call (SessionHooks::onPartClosed),
+    // the last one included once the take is stopped; not those of a cancel.
+    struct ClosedPart {
+        unsigned number = 0;
+        std::vector<std::filesystem::path> paths; // one per file (layout files), in the order of the inputs
+        double seconds = 0;
+    };
+    std::vector<ClosedPart> takeClosedParts();
 
 private:
     // --- the control side (CaptureSession.cpp)
@@ -200,6 +208,8 @@ private:
     std::string endMessage_;
     bool finalized_ = false;
     StopResult result_;
+    std::mutex closedPartsMutex_; // the writer thread closes parts; the owner takes them
+    std::vector<ClosedPart> closedParts_;
 };
 
 } // namespace recd

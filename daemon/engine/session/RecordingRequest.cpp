@@ -66,9 +66,10 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
             throw InvalidArgument(fmt::format("a take streamed to a descriptor (option fd) has no file; give an "
                                               "empty path, not '{}'",
                                               request.path.string()));
-        if (request.splitEvery)
-            throw InvalidArgument("split_every needs files; a take streamed to a descriptor (option fd) cannot "
-                                  "be split");
+        if (request.splitEvery || request.splitOnSilence)
+            throw InvalidArgument(fmt::format("{} needs files; a take streamed to a descriptor (option fd) cannot "
+                                              "be split",
+                                              request.splitEvery ? "split_every" : "split_on_silence"));
         if (request.layout == "files")
             throw InvalidArgument("layout files writes a file per input; a take streamed to one descriptor (option "
                                   "fd) can hold them side by side with layout channels");
@@ -81,7 +82,7 @@ CapturePlan planCapture(const RecordingRequest& request, const std::vector<Devic
     const auto files = static_cast<unsigned>(request.layout == "files" ? std::max<std::size_t>(1, request.inputs.size()) : 1);
     RecordingRequest first = request;
     for (unsigned file = files; file-- > 0;) {
-        first.path = takeFilePath(request.path, file, files, request.splitEvery ? 1 : 0);
+        first.path = takeFilePath(request.path, file, files, request.splitEvery || request.splitOnSilence ? 1 : 0);
         checkTargetPath(first.path, request.overwrite);
     }
     CapturePlan plan = planFormat(first, destinationFor(first), devices);
@@ -146,9 +147,16 @@ CapturePlan planFormat(const RecordingRequest& request, const Destination& desti
                        const std::vector<DeviceInfo>& devices)
 {
     checkRanges(request);
-    if (request.silenceThreshold && !request.stopOnSilence && !request.startOnSound)
-        throw InvalidArgument("silence_threshold needs stop_on_silence (seconds of silence that end the take) or "
-                              "start_on_sound");
+    if (request.silenceThreshold && !request.stopOnSilence && !request.startOnSound && !request.splitOnSilence)
+        throw InvalidArgument("silence_threshold needs stop_on_silence (seconds of silence that end the take), "
+                              "split_on_silence or start_on_sound");
+    if (request.splitOnSilence && request.splitEvery)
+        throw InvalidArgument("give split_every (a part every so many seconds) or split_on_silence (a part per "
+                              "utterance), not both");
+    if (request.splitOnSilence && request.stopOnSilence && *request.stopOnSilence <= *request.splitOnSilence)
+        throw InvalidArgument(fmt::format("stop_on_silence ({} s) must be longer than split_on_silence ({} s): "
+                                          "the silence that ends an utterance would end the take first",
+                                          *request.stopOnSilence, *request.splitOnSilence));
 
     CapturePlan plan;
     plan.destination = destination;
@@ -181,6 +189,10 @@ CapturePlan planFormat(const RecordingRequest& request, const Destination& desti
     plan.sampleFormat = checkFileFormat(destination.container(), request.sampleFormat, plan.rate, plan.channels);
     if (request.splitEvery)
         plan.splitFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.splitEvery * plan.rate)));
+    if (request.splitOnSilence) {
+        plan.utteranceGapFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.splitOnSilence * plan.rate)));
+        plan.utteranceMarginFrames = std::min<std::uint64_t>(plan.rate / 4, plan.utteranceGapFrames / 2);
+    }
     if (request.stopOnSilence)
         plan.silenceStopFrames = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(*request.stopOnSilence * plan.rate)));
     plan.silenceThresholdDbfs = request.silenceThreshold.value_or(-50.0);

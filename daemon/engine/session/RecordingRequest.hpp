@@ -43,10 +43,17 @@ struct CapturePlan {
     std::uint64_t preRollFrames = 0;
     std::uint64_t silenceStopFrames = 0; // 0: never stop on silence
     std::uint64_t splitFrames = 0;       // 0: one file; else frames per part, the destination is part 1
+    // split_on_silence: silent frames that end an utterance (0: off), and the
+    // silence kept at each end of an utterance's part. The destination is part 1.
+    std::uint64_t utteranceGapFrames = 0;
+    std::uint64_t utteranceMarginFrames = 0;
     std::filesystem::path splitBase;     // the path asked for, which the parts and files are named after (takeFilePath)
     double silenceThresholdDbfs = -50;
     bool startOnSound = false;
     bool overwrite = false;
+
+    // Whether the take's files are numbered parts (split_every, split_on_silence).
+    bool inParts() const { return splitFrames || utteranceGapFrames; }
 };
 
 // Where a request's take goes: its descriptor (option fd), or its file in the

@@ -29,6 +29,9 @@ struct SessionHooks {
     std::function<void()> onLevels;
     // A take armed with start_on_sound heard sound and began.
     std::function<void()> onBegan;
+    // A part of a take in parts (split_every, split_on_silence) is final:
+    // CaptureSession::takeClosedParts() has it.
+    std::function<void()> onPartClosed;
     // The files the take writes (one, or with layout files one per input),
     // before audio goes into them: the first from the constructor (on the
     // caller's thread), each next part of a split take on the writer thread.

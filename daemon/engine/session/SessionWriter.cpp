@@ -55,6 +55,9 @@ void CaptureSession::runWriter()
     w.holdBackFrames = plan_.rate * writerHoldBack.count() / 1000;
     if (plan_.silenceStopFrames)
         w.silence.emplace(stream_->format(), plan_.silenceThresholdDbfs);
+    if (plan_.utteranceGapFrames)
+        w.utterances.emplace(*files_, stream_->format(), plan_.silenceThresholdDbfs, plan_.utteranceGapFrames,
+                             plan_.utteranceMarginFrames);
     Timeline& timeline = w.timeline;
     bool byItself = false;
 
@@ -197,7 +200,10 @@ bool CaptureSession::writeRegion(WriterPass& w, std::span<const std::byte> regio
         std::uint64_t fileFrame = timeline.kept();
         for (const auto& run : timeline.select(w.consumed, frames)) {
             const std::byte* data = region.data() + run.offset * w.frameBytes;
-            files_->write(data, run.frames, fileFrame);
+            if (w.utterances)
+                w.utterances->write(data, run.frames, fileFrame);
+            else
+                files_->write(data, run.frames, fileFrame);
             if (w.silence)
                 w.silence->feed(data, run.frames, fileFrame);
             if (levels_.watched())

@@ -7,6 +7,7 @@
 #include "daemon/engine/dsp/SilenceDetector.hpp"
 #include "daemon/engine/session/CaptureSession.hpp"
 #include "daemon/engine/session/Timeline.hpp"
+#include "daemon/engine/session/UtteranceSplitter.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,7 @@ struct CaptureSession::WriterPass {
     LevelMeter meter;
     SilenceDetector sound; // start_on_sound
     std::optional<SilenceDetector> silence; // stop_on_silence
+    std::optional<UtteranceSplitter> utterances; // split_on_silence
 };
 
 } // namespace recd
