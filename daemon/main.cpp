@@ -9,6 +9,7 @@
 #include "daemon/engine/Log.hpp"
 #include "daemon/service/Recorder.hpp"
 #include "daemon/service/DesktopNotifier.hpp"
+#include "daemon/service/GlobalShortcuts.hpp"
 #include "daemon/service/MediaPlayerPauser.hpp"
 #include "daemon/dbus/RecorderAdaptor.hpp"
 #include "daemon/engine/device/StreamIdentity.hpp"
@@ -109,6 +110,8 @@ int main(int argc, char** argv)
         return 1;
     }
     recorder.recoverInterrupted();
+    // Once recd can serve: a shortcut may be pressed as soon as it is bound.
+    recd::GlobalShortcuts shortcuts(*bus, recorder);
     log.info("recd {} ready: {} audio, recordings in {}", RECD_VERSION,
              recd::audioApiName(config.engine.api), config.directory.string());
 

@@ -105,7 +105,8 @@ const std::set<std::string_view> knownKeys{
     "device",       "rate",          "channels",  "sample_format", "directory",
     "name_template", "audio_api",    "buffer_frames", "ring_seconds", "sync_interval",
     "file_mode",    "pre_roll",      "pre_roll_release_after", "pre_roll_on_battery",
-    "pre_roll_bluetooth", "on_stop", "notify", "pause_players", "on_part"};
+    "pre_roll_bluetooth", "on_stop", "notify", "pause_players", "on_part", "shortcuts",
+    "shortcut_toggle", "shortcut_push_to_talk"};
 
 } // namespace
 
@@ -194,6 +195,12 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
         config.onStop = *v;
     if (auto v = r.string("on_part"))
         config.onPart = *v;
+    if (auto v = r.boolean("shortcuts"))
+        config.shortcuts = *v;
+    if (auto v = r.string("shortcut_toggle"))
+        config.shortcutToggle = *v;
+    if (auto v = r.string("shortcut_push_to_talk"))
+        config.shortcutPushToTalk = *v;
     if (auto v = r.boolean("pause_players"))
         config.pausePlayers = *v;
     if (auto v = r.number("pre_roll", 0, 300))

@@ -39,6 +39,12 @@ struct Config {
     std::string onPart;
     // Desktop notifications when a recording starts, is saved or fails.
     bool notify = false;
+    // Global shortcuts through the desktop portal (GlobalShortcuts.hpp), and
+    // the keys recd proposes for them (the shortcuts specification's syntax,
+    // "CTRL+ALT+R"; the user confirms or changes them in the portal's dialog).
+    bool shortcuts = false;
+    std::string shortcutToggle = "CTRL+ALT+R";
+    std::string shortcutPushToTalk = "CTRL+ALT+SPACE";
     // Pause the MPRIS players that are playing while a take runs, and play
     // those again when it ends (MediaPlayerPauser).
     bool pausePlayers = false;
