@@ -11,6 +11,7 @@
 #include "daemon/service/DesktopNotifier.hpp"
 #include "daemon/service/GlobalShortcuts.hpp"
 #include "daemon/service/MediaPlayerPauser.hpp"
+#include "daemon/service/TrayIcon.hpp"
 #include "daemon/dbus/RecorderAdaptor.hpp"
 #include "daemon/engine/device/StreamIdentity.hpp"
 
@@ -112,6 +113,7 @@ int main(int argc, char** argv)
     recorder.recoverInterrupted();
     // Once recd can serve: a shortcut may be pressed as soon as it is bound.
     recd::GlobalShortcuts shortcuts(*bus, recorder);
+    recd::TrayIcon tray(*bus, recorder);
     log.info("recd {} ready: {} audio, recordings in {}", RECD_VERSION,
              recd::audioApiName(config.engine.api), config.directory.string());
 

@@ -106,7 +106,7 @@ const std::set<std::string_view> knownKeys{
     "name_template", "audio_api",    "buffer_frames", "ring_seconds", "sync_interval",
     "file_mode",    "pre_roll",      "pre_roll_release_after", "pre_roll_on_battery",
     "pre_roll_bluetooth", "on_stop", "notify", "pause_players", "on_part", "shortcuts",
-    "shortcut_toggle", "shortcut_push_to_talk"};
+    "shortcut_toggle", "shortcut_push_to_talk", "tray"};
 
 } // namespace
 
@@ -195,6 +195,8 @@ Config Config::load(const std::filesystem::path& path, bool mustExist)
         config.onStop = *v;
     if (auto v = r.string("on_part"))
         config.onPart = *v;
+    if (auto v = r.boolean("tray"))
+        config.tray = *v;
     if (auto v = r.boolean("shortcuts"))
         config.shortcuts = *v;
     if (auto v = r.string("shortcut_toggle"))

@@ -45,6 +45,8 @@ struct Config {
     bool shortcuts = false;
     std::string shortcutToggle = "CTRL+ALT+R";
     std::string shortcutPushToTalk = "CTRL+ALT+SPACE";
+    // A tray item (StatusNotifierItem) with a menu (TrayIcon.hpp).
+    bool tray = false;
     // Pause the MPRIS players that are playing while a take runs, and play
     // those again when it ends (MediaPlayerPauser).
     bool pausePlayers = false;

@@ -102,6 +102,9 @@ public:
     void setMetering(bool on);
     // The levels of the running take measured since the last call, if any.
     std::optional<Levels> takeLevels();
+    // Opens the folder of the last take (or the recordings directory) in the
+    // desktop's file manager (xdg-open), without waiting for it.
+    void openFolder();
     // Collects hooks that have ended (on SIGCHLD).
     void reapHooks() { hooks_.reap(); }
     void setConfig(Config config);

@@ -522,3 +522,177 @@ TEST_F(NoPortalTest, ShortcutsWithoutAPortalCostOneClearLineAndRecdGoesOn)
     std::this_thread::sleep_for(200ms);
     EXPECT_EQ(recctl({"stop"}).exitCode, 0);
 }
+
+// The tray item. No panel runs on the test machine (panels draw), so a
+// stand-in owns org.kde.StatusNotifierWatcher on the rig's bus and records the
+// items that register; the test then reads the item's properties and uses its
+// menu (com.canonical.dbusmenu) as a panel does.
+namespace {
+
+struct StandInWatcher {
+    std::unique_ptr<sdbus::IConnection> bus = sdbus::createSessionBusConnection("org.kde.StatusNotifierWatcher");
+    std::unique_ptr<sdbus::IObject> object = sdbus::createObject(*bus, "/StatusNotifierWatcher");
+    std::mutex mutex;
+    std::vector<std::string> items;
+
+    StandInWatcher()
+    {
+        object->registerMethod("RegisterStatusNotifierItem")
+            .onInterface("org.kde.StatusNotifierWatcher")
+            .implementedAs([this](const std::string& service) {
+                std::lock_guard lock(mutex);
+                items.push_back(service);
+            });
+        object->finishRegistration();
+        bus->enterEventLoopAsync();
+    }
+    ~StandInWatcher() { bus->leaveEventLoop(); }
+    std::string item()
+    {
+        waitFor([&] { std::lock_guard lock(mutex); return !items.empty(); }, 5s);
+        std::lock_guard lock(mutex);
+        return items.empty() ? std::string() : items.back();
+    }
+};
+
+// What a panel reads and calls: the item's properties, its menu.
+struct Panel {
+    using Properties = std::map<std::string, sdbus::Variant>;
+    using Layout = sdbus::Struct<std::int32_t, Properties, std::vector<sdbus::Variant>>;
+    std::unique_ptr<sdbus::IConnection> bus = sdbus::createSessionBusConnection();
+    std::unique_ptr<sdbus::IProxy> item, menu;
+    std::mutex mutex;
+    int newIcons = 0, layoutUpdates = 0;
+
+    explicit Panel(const std::string& service)
+        : item(sdbus::createProxy(*bus, service, "/StatusNotifierItem")),
+          menu(sdbus::createProxy(*bus, service, "/MenuBar"))
+    {
+        item->uponSignal("NewIcon").onInterface("org.kde.StatusNotifierItem").call([this] {
+            std::lock_guard lock(mutex);
+            ++newIcons;
+        });
+        item->finishRegistration();
+        menu->uponSignal("LayoutUpdated").onInterface("com.canonical.dbusmenu").call([this](std::uint32_t, std::int32_t) {
+            std::lock_guard lock(mutex);
+            ++layoutUpdates;
+        });
+        menu->finishRegistration();
+        bus->enterEventLoopAsync();
+    }
+    ~Panel() { bus->leaveEventLoop(); }
+    sdbus::Variant property(const std::string& name)
+    {
+        return item->getProperty(name).onInterface("org.kde.StatusNotifierItem");
+    }
+    std::string icon() { return property("IconName").get<std::string>(); }
+    // label -> enabled, in the menu's order.
+    std::vector<std::pair<std::string, bool>> entries()
+    {
+        std::uint32_t revision = 0;
+        Layout root;
+        menu->callMethod("GetLayout")
+            .onInterface("com.canonical.dbusmenu")
+            .withArguments(std::int32_t{0}, std::int32_t{-1}, std::vector<std::string>{})
+            .storeResultsTo(revision, root);
+        std::vector<std::pair<std::string, bool>> out;
+        for (const auto& child : root.get<2>()) {
+            const auto entry = child.get<Layout>();
+            const auto& p = entry.get<1>();
+            if (p.count("type"))
+                out.emplace_back("---", false);
+            else
+                out.emplace_back(p.at("label").get<std::string>(), p.at("enabled").get<bool>());
+        }
+        return out;
+    }
+    void click(std::int32_t id)
+    {
+        menu->callMethod("Event")
+            .onInterface("com.canonical.dbusmenu")
+            .withArguments(id, std::string("clicked"), sdbus::Variant(std::string()), std::uint32_t{0});
+    }
+};
+
+using Entries = std::vector<std::pair<std::string, bool>>;
+
+} // namespace
+
+class TrayTest : public DaemonTest {
+protected:
+    StandInWatcher watcher;
+    void SetUp() override { startDaemon("tray = true\n"); }
+    std::string state() { return nlohmann::json::parse(recctl({"status", "--json"}).out)["state"]; }
+};
+
+TEST_F(TrayTest, TheItemShowsTheStateAndItsMenuStartsPausesStopsAndCancels)
+{
+    const std::string service = watcher.item();
+    ASSERT_EQ(service.rfind("org.kde.StatusNotifierItem-", 0), 0u) << daemonLog();
+    Panel panel(service);
+    EXPECT_EQ(panel.property("Id").get<std::string>(), "recd");
+    EXPECT_EQ(panel.property("Status").get<std::string>(), "Passive");
+    EXPECT_EQ(panel.icon(), "audio-input-microphone");
+    EXPECT_EQ(panel.property("Menu").get<sdbus::ObjectPath>(), "/MenuBar");
+    const auto tip = panel.property("ToolTip").get<sdbus::Struct<std::string, std::vector<sdbus::Struct<std::int32_t, std::int32_t, std::vector<std::uint8_t>>>, std::string, std::string>>();
+    EXPECT_EQ(tip.get<2>(), "recd");
+    EXPECT_EQ(tip.get<3>(), "Not recording; click to start");
+    EXPECT_EQ(panel.entries(), (Entries{{"Start recording", true}, {"Pause", false}, {"Cancel (delete the take)", false},
+                                        {"---", false}, {"Open the recordings folder", true}}));
+
+    panel.click(1); // Start recording
+    ASSERT_TRUE(waitFor([&] { return state() == "recording"; }, 3s));
+    ASSERT_TRUE(waitFor([&] { std::lock_guard lock(panel.mutex); return panel.newIcons >= 1 && panel.layoutUpdates >= 1; }, 3s));
+    EXPECT_EQ(panel.icon(), "media-record");
+    EXPECT_EQ(panel.property("Status").get<std::string>(), "Active");
+    EXPECT_EQ(panel.entries(), (Entries{{"Stop and save", true}, {"Pause", true}, {"Cancel (delete the take)", true},
+                                        {"---", false}, {"Open the recordings folder", true}}));
+    panel.click(2); // Pause
+    EXPECT_EQ(state(), "paused");
+    EXPECT_EQ(panel.icon(), "media-playback-pause");
+    EXPECT_EQ(panel.entries().at(1), (std::pair<std::string, bool>{"Resume", true}));
+    panel.click(2); // Resume
+    EXPECT_EQ(state(), "recording");
+    std::this_thread::sleep_for(300ms);
+    panel.click(1); // Stop and save
+    ASSERT_TRUE(waitFor([&] { return state() == "idle"; }, 3s));
+    const auto saved = nlohmann::json::parse(recctl({"status", "--json"}).out);
+    EXPECT_EQ(saved["last_reason"], "requested");
+    EXPECT_TRUE(std::filesystem::exists(saved["last_path"].get<std::string>()));
+    EXPECT_EQ(panel.icon(), "audio-input-microphone");
+
+    panel.click(1);
+    ASSERT_TRUE(waitFor([&] { return state() == "recording"; }, 3s));
+    const std::string path = panel.property("ToolTip")
+                                 .get<sdbus::Struct<std::string, std::vector<sdbus::Struct<std::int32_t, std::int32_t, std::vector<std::uint8_t>>>, std::string, std::string>>()
+                                 .get<3>()
+                                 .substr(std::string("Recording to ").size());
+    EXPECT_TRUE(std::filesystem::exists(path)) << path;
+    panel.click(3); // Cancel
+    ASSERT_TRUE(waitFor([&] { return state() == "idle"; }, 3s));
+    EXPECT_FALSE(std::filesystem::exists(path)) << "cancelled: deleted";
+    EXPECT_EQ(nlohmann::json::parse(recctl({"status", "--json"}).out)["last_reason"], "cancelled");
+
+    panel.click(5); // Open the folder: xdg-open, not waited for
+    ASSERT_TRUE(waitFor([&] { return daemonLog().find("open the folder hook 'xdg-open'") != std::string::npos; }, 3s))
+        << daemonLog();
+    EXPECT_NE(daemonLog().find("(" + (dir / "rec").string() + "): started"), std::string::npos) << daemonLog();
+}
+
+class NoPanelTest : public DaemonTest {
+protected:
+    void SetUp() override { startDaemon("tray = true\n"); }
+};
+
+TEST_F(NoPanelTest, WithNoPanelRecdSaysSoOnceAndRegistersWhenOneComes)
+{
+    ASSERT_TRUE(waitFor([&] { return daemonLog().find("tray: no panel shows tray items") != std::string::npos; }, 5s))
+        << daemonLog();
+    StandInWatcher watcher; // a panel starts after recd
+    EXPECT_EQ(watcher.item().rfind("org.kde.StatusNotifierItem-", 0), 0u) << daemonLog();
+    const auto log = daemonLog();
+    EXPECT_EQ(log.find("tray: no panel"), log.rfind("tray: no panel")) << "once";
+    EXPECT_EQ(recctl({"toggle"}).exitCode, 0);
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(recctl({"toggle"}).exitCode, 0);
+}
