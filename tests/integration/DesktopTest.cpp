@@ -15,6 +15,7 @@
 #include <csignal>
 #include <fstream>
 #include <mutex>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -695,4 +696,67 @@ TEST_F(NoPanelTest, WithNoPanelRecdSaysSoOnceAndRegistersWhenOneComes)
     EXPECT_EQ(recctl({"toggle"}).exitCode, 0);
     std::this_thread::sleep_for(200ms);
     EXPECT_EQ(recctl({"toggle"}).exitCode, 0);
+}
+
+// Everything of this file on at once, a follower attached, a panel, a portal
+// and a player on the bus, and no take: recd sleeps. Every context switch
+// of its threads is a wake-up; there is none, as nothing of this runs on a
+// timer (the count is of events, not a measure of speed).
+namespace {
+
+std::map<std::string, long> contextSwitches(pid_t pid)
+{
+    std::map<std::string, long> out;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        std::ifstream comm(task.path() / "comm"), status(task.path() / "status");
+        std::string name, line;
+        std::getline(comm, name);
+        long switches = 0;
+        while (std::getline(status, line))
+            if (line.find("ctxt_switches:") != std::string::npos)
+                switches += std::stol(line.substr(line.find(':') + 1));
+        out[task.path().filename().string() + " " + name] = switches;
+    }
+    return out;
+}
+
+} // namespace
+
+class AllOnTest : public DaemonTest {
+protected:
+    StandInPortal portal;
+    StandInWatcher watcher;
+    StandInPlayer player{"music", "Playing"};
+    void SetUp() override
+    {
+        startDaemon("notify = true\npause_players = true\nshortcuts = true\ntray = true\n"
+                    "on_part = \"true\"\n");
+    }
+};
+
+TEST_F(AllOnTest, IdleRecdWakesUpNotOnceWithEveryDesktopFeatureOn)
+{
+    ASSERT_TRUE(waitFor([&] { return portal.ready(); }, 5s)) << daemonLog();
+    ASSERT_FALSE(watcher.item().empty());
+    auto follower = follow(dir / "follow.txt", {"--format", "waybar"});
+    ASSERT_EQ(await(dir / "follow.txt", 1).size(), 1u);
+    // A take, so that every feature has done its work once.
+    ASSERT_EQ(recctl({"start", (dir / "once.wav").string()}).exitCode, 0);
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+    std::this_thread::sleep_for(1s); // the stream closed, the hooks reaped
+
+    const auto before = contextSwitches(daemon->pid());
+    std::this_thread::sleep_for(5s);
+    const auto after = contextSwitches(daemon->pid());
+    long total = 0;
+    std::string report;
+    for (const auto& [thread, n] : after) {
+        const long woke = n - (before.count(thread) ? before.at(thread) : 0);
+        total += woke;
+        report += fmt::format("{}: {} wake-ups in 5 s\n", thread, woke);
+    }
+    std::cout << report;
+    EXPECT_EQ(total, 0) << report;
+    EXPECT_EQ(linesOf(dir / "follow.txt").size(), 3u) << "idle, recording, idle: nothing while idle";
 }
