@@ -440,13 +440,14 @@ void Recorder::runPartHooks(CaptureSession& session)
     }
 }
 
-void Recorder::openFolder()
+std::filesystem::path Recorder::folder() const
 {
-    std::filesystem::path folder = config_.directory;
     if (last_ && !last_->streamed && last_->path.has_parent_path())
-        folder = last_->path.parent_path();
-    hooks_.spawn("open the folder", "xdg-open", {folder.string()}, {});
+        return last_->path.parent_path();
+    return config_.directory;
 }
+
+void Recorder::openFolder() { hooks_.spawn("open the folder", "xdg-open", {folder().string()}, {}); }
 
 void Recorder::stop(std::optional<std::uint64_t> atUsec, Reply<StopResult> reply)
 {

@@ -102,8 +102,11 @@ public:
     void setMetering(bool on);
     // The levels of the running take measured since the last call, if any.
     std::optional<Levels> takeLevels();
-    // Opens the folder of the last take (or the recordings directory) in the
-    // desktop's file manager (xdg-open), without waiting for it.
+    // The folder of the last take, or the recordings directory.
+    std::filesystem::path folder() const;
+    // Opens folder() with xdg-open, without waiting for it: where the
+    // desktop's file manager cannot be asked over D-Bus (TrayMenu). It runs
+    // as recd's child, under recd's unit and its sandbox.
     void openFolder();
     // Collects hooks that have ended (on SIGCHLD).
     void reapHooks() { hooks_.reap(); }

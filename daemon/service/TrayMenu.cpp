@@ -3,6 +3,10 @@
 #include "common/MonotonicClock.hpp"
 #include "daemon/engine/Log.hpp"
 
+#include <fmt/format.h>
+
+#include <cctype>
+
 namespace recd {
 
 namespace {
@@ -26,8 +30,10 @@ Reply<T> logged(const char* what)
 } // namespace
 
 TrayMenu::TrayMenu(sdbus::IConnection& bus, Recorder& recorder)
-    : recorder_(recorder), object_(sdbus::createObject(bus, objectPath))
+    : recorder_(recorder), object_(sdbus::createObject(bus, objectPath)),
+      fileManager_(sdbus::createProxy(bus, "org.freedesktop.FileManager1", "/org/freedesktop/FileManager1"))
 {
+    fileManager_->finishRegistration();
     using IdList = std::vector<std::int32_t>;
     object_->registerMethod("GetLayout")
         .onInterface(menuInterface)
@@ -132,13 +138,46 @@ void TrayMenu::clicked(std::int32_t id)
             recorder_.cancel(logged<StopResult>("cancel"));
             break;
         case OpenFolder:
-            recorder_.openFolder();
+            openFolder();
             break;
         default: break;
         }
     } catch (const std::exception& e) {
         log().error("tray menu: {}", e.what());
     }
+}
+
+namespace {
+
+// A file URI for a path: each byte outside RFC 3986's unreserved set (and
+// the slashes) percent-encoded.
+std::string fileUri(const std::filesystem::path& path)
+{
+    std::string uri = "file://";
+    for (const unsigned char c : path.string()) {
+        if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~')
+            uri += static_cast<char>(c);
+        else
+            uri += fmt::format("%{:02X}", c);
+    }
+    return uri;
+}
+
+} // namespace
+
+void TrayMenu::openFolder()
+{
+    const std::filesystem::path folder = recorder_.folder();
+    fileManager_->callMethodAsync("ShowFolders")
+        .onInterface("org.freedesktop.FileManager1")
+        .withArguments(std::vector<std::string>{fileUri(folder)}, std::string())
+        .uponReplyInvoke([this, folder](const sdbus::Error* error) {
+            if (!error)
+                return;
+            log().info("tray menu: no file manager answers on D-Bus ({}); opening '{}' with xdg-open",
+                       error->getMessage(), folder.string());
+            recorder_.openFolder();
+        });
 }
 
 void TrayMenu::update()

@@ -32,9 +32,14 @@ private:
     Properties properties(std::int32_t id) const;
     Layout layout(std::int32_t id, std::int32_t depth) const;
     void clicked(std::int32_t id);
+    // Asks the desktop's file manager (org.freedesktop.FileManager1, which
+    // Nautilus, Dolphin, Nemo and Thunar offer) to show the folder: it runs as
+    // a service of its own, outside recd's unit. xdg-open where none answers.
+    void openFolder();
 
     Recorder& recorder_;
     std::unique_ptr<sdbus::IObject> object_;
+    std::unique_ptr<sdbus::IProxy> fileManager_;
     std::uint32_t revision_ = 1;
 };
 

@@ -674,7 +674,30 @@ TEST_F(TrayTest, TheItemShowsTheStateAndItsMenuStartsPausesStopsAndCancels)
     EXPECT_FALSE(std::filesystem::exists(path)) << "cancelled: deleted";
     EXPECT_EQ(nlohmann::json::parse(recctl({"status", "--json"}).out)["last_reason"], "cancelled");
 
-    panel.click(5); // Open the folder: xdg-open, not waited for
+    // Open the folder: the desktop's file manager is asked over D-Bus, so it
+    // runs as its own service, not under recd's unit. A stand-in for one
+    // (none runs headless) notes what it was asked to show.
+    {
+        auto fileManagerBus = sdbus::createSessionBusConnection("org.freedesktop.FileManager1");
+        auto fileManager = sdbus::createObject(*fileManagerBus, "/org/freedesktop/FileManager1");
+        std::mutex shownMutex;
+        std::vector<std::string> shown;
+        fileManager->registerMethod("ShowFolders")
+            .onInterface("org.freedesktop.FileManager1")
+            .implementedAs([&](const std::vector<std::string>& uris, const std::string&) {
+                std::lock_guard lock(shownMutex);
+                shown.insert(shown.end(), uris.begin(), uris.end());
+            });
+        fileManager->finishRegistration();
+        fileManagerBus->enterEventLoopAsync();
+        panel.click(5);
+        ASSERT_TRUE(waitFor([&] { std::lock_guard lock(shownMutex); return !shown.empty(); }, 3s));
+        std::lock_guard lock(shownMutex);
+        EXPECT_EQ(shown, std::vector<std::string>{"file://" + (dir / "rec").string()}) << "the last take's folder";
+        fileManagerBus->leaveEventLoop();
+    }
+    // Where no file manager answers: xdg-open, not waited for.
+    panel.click(5);
     ASSERT_TRUE(waitFor([&] { return daemonLog().find("open the folder hook 'xdg-open'") != std::string::npos; }, 3s))
         << daemonLog();
     EXPECT_NE(daemonLog().find("(" + (dir / "rec").string() + "): started"), std::string::npos) << daemonLog();
