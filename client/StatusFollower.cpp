@@ -2,6 +2,7 @@
 
 #include "client/ExitCode.hpp"
 #include "client/LineOutput.hpp"
+#include "common/NameOwnerWatch.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -124,13 +125,7 @@ int followStatus(sdbus::IConnection& bus, RecorderProxy& recorder, FollowFormat 
     // recd leaving the bus (its unit stopped, or it crashed) is a change too:
     // a bar must not go on showing a take that is no more.
     const sdbus::Slot owner =
-        bus.addMatch("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                     "member='NameOwnerChanged',arg0='org.recd.Recorder1'",
-                     [&](sdbus::Message& m) {
-                         std::string name, oldOwner, newOwner;
-                         m >> name >> oldOwner >> newOwner;
-                         mark(newOwner.empty());
-                     });
+        recd::watchNameOwner(bus, "org.recd.Recorder1", [&](const recd::NameOwnerChange& change) { mark(change.gone()); });
     bus.enterEventLoopAsync();
 
     std::string printed;

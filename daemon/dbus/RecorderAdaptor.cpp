@@ -2,6 +2,7 @@
 
 #include "daemon/dbus/DbusErrors.hpp"
 #include "daemon/engine/Log.hpp"
+#include "common/NameOwnerWatch.hpp"
 #include "common/StartOptions.hpp"
 
 #include <fmt/format.h>
@@ -213,13 +214,8 @@ void RecorderAdaptor::WatchLevels()
     const std::string client = getObject().getCurrentlyProcessedMessage()->getSender();
     if (watchers_.contains(client))
         return;
-    const std::string match = fmt::format("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                                          "member='NameOwnerChanged',arg0='{}'",
-                                          client);
-    watchers_.emplace(client, connection_.addMatch(match, [this, client](sdbus::Message& m) {
-        std::string name, oldOwner, newOwner;
-        m >> name >> oldOwner >> newOwner;
-        if (newOwner.empty())
+    watchers_.emplace(client, watchNameOwner(connection_, client, [this, client](const NameOwnerChange& change) {
+        if (change.gone())
             unwatch(client); // it left the bus
     }));
     log().info("{} watches the levels ({} watching)", client, watchers_.size());

@@ -1,7 +1,9 @@
 #include "daemon/service/GlobalShortcuts.hpp"
 
 #include "common/MonotonicClock.hpp"
+#include "common/NameOwnerWatch.hpp"
 #include "daemon/engine/Log.hpp"
+#include "daemon/service/OwnRequest.hpp"
 
 #include <fmt/format.h>
 
@@ -191,14 +193,8 @@ void GlobalShortcuts::listenToShortcuts()
             releaseLost("the shortcuts' session was closed");
             sessionHandle_.clear();
         }));
-    matches_.push_back(bus_.addMatch(
-        fmt::format("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                    "member='NameOwnerChanged',arg0='{}'",
-                    portalName),
-        [this](sdbus::Message& m) {
-            std::string name, oldOwner, newOwner;
-            m >> name >> oldOwner >> newOwner;
-            if (!newOwner.empty() || sessionHandle_.empty())
+    matches_.push_back(watchNameOwner(bus_, portalName, [this](const NameOwnerChange& change) {
+            if (!change.gone() || sessionHandle_.empty())
                 return;
             log().warn("global shortcuts: the desktop portal left the bus; the shortcuts are gone until recd "
                        "restarts");
@@ -216,23 +212,12 @@ void GlobalShortcuts::activated(const std::string& id, std::uint64_t timestampMs
     const std::string state = recorder_.stateName();
     if (id == toggleId) {
         log().info("shortcut: toggle recording");
-        try {
-            recorder_.toggle(RecordingRequest{}, now, [](std::pair<std::string, std::filesystem::path> done,
-                                                        std::exception_ptr error) {
-                if (error) {
-                    try {
-                        std::rethrow_exception(error);
-                    } catch (const std::exception& e) {
-                        log().error("shortcut: toggle failed: {}", e.what());
-                    }
-                    return;
-                }
+        ownRequest<std::pair<std::string, std::filesystem::path>>(
+            "shortcut: toggle", [&](auto reply) { recorder_.toggle(RecordingRequest{}, now, reply); },
+            [](const auto& done) {
                 log().info("shortcut: {} '{}'", done.first == "recording" ? "recording to" : "saved",
                            done.second.string());
             });
-        } catch (const std::exception& e) {
-            log().error("shortcut: toggle failed: {}", e.what());
-        }
     } else if (id == pushToTalkId) {
         if (state != "idle") {
             // A take the user started otherwise (recctl, a script, the toggle
@@ -242,21 +227,10 @@ void GlobalShortcuts::activated(const std::string& id, std::uint64_t timestampMs
         }
         log().info("push to talk: pressed");
         pushToTalkTake_ = true;
-        try {
-            recorder_.start(RecordingRequest{}, [this](std::filesystem::path path, std::exception_ptr error) {
-                if (!error)
-                    return log().info("push to talk: recording to '{}'", path.string());
-                pushToTalkTake_ = false;
-                try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    log().error("push to talk: the start failed: {}", e.what());
-                }
-            });
-        } catch (const std::exception& e) {
-            pushToTalkTake_ = false;
-            log().error("push to talk: the start failed: {}", e.what());
-        }
+        ownRequest<std::filesystem::path>(
+            "push to talk: the start", [&](auto reply) { recorder_.start(RecordingRequest{}, reply); },
+            [](const std::filesystem::path& path) { log().info("push to talk: recording to '{}'", path.string()); },
+            [this] { pushToTalkTake_ = false; });
     }
 }
 
@@ -280,14 +254,9 @@ void GlobalShortcuts::deactivated(const std::string& id, std::uint64_t timestamp
     at = std::max(at, press.heardUsec + 1);
     log().info("push to talk: released after {:.3f} s", static_cast<double>(at - press.heardUsec) / 1e6);
     pushToTalkTake_ = false;
-    try {
-        recorder_.stop(at, [](StopResult r, std::exception_ptr error) {
-            if (!error)
-                log().info("push to talk: saved '{}' ({:.3f} s)", r.path.string(), r.duration);
-        });
-    } catch (const std::exception& e) {
-        log().info("push to talk: nothing to stop: {}", e.what());
-    }
+    ownRequest<StopResult>(
+        "push to talk: the stop", [&](auto reply) { recorder_.stop(at, reply); },
+        [](const StopResult& r) { log().info("push to talk: saved '{}' ({:.3f} s)", r.path.string(), r.duration); });
 }
 
 void GlobalShortcuts::releaseLost(const std::string& why)
@@ -297,11 +266,7 @@ void GlobalShortcuts::releaseLost(const std::string& why)
         return;
     pushToTalkTake_ = false;
     log().warn("push to talk: {}, so the key's release cannot come: the take is stopped now", why);
-    try {
-        recorder_.stop(std::nullopt, [](StopResult, std::exception_ptr) {});
-    } catch (const std::exception& e) {
-        log().info("push to talk: nothing to stop: {}", e.what());
-    }
+    ownRequest<StopResult>("push to talk: the stop", [&](auto reply) { recorder_.stop(std::nullopt, reply); });
 }
 
 void GlobalShortcuts::recordingStopped(const StopResult&) { pushToTalkTake_ = false; }

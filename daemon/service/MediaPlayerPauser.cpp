@@ -1,5 +1,6 @@
 #include "daemon/service/MediaPlayerPauser.hpp"
 
+#include "common/NameOwnerWatch.hpp"
 #include "daemon/engine/Log.hpp"
 
 namespace recd {
@@ -85,18 +86,16 @@ void MediaPlayerPauser::pause(const std::string& name, const std::string& owner)
         });
     player.proxy->finishRegistration();
     if (!ownerWatch_)
-        ownerWatch_ = std::make_unique<sdbus::Slot>(bus_.addMatch(
-            "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-            "member='NameOwnerChanged',arg0namespace='org.mpris.MediaPlayer2'",
-            [this](sdbus::Message& m) {
-                std::string gone, oldOwner, newOwner;
-                m >> gone >> oldOwner >> newOwner;
-                const auto it = paused_.find(gone);
-                if (it != paused_.end() && it->second.owner == oldOwner) {
-                    log().info("pause_players: {} left the bus during the take", gone);
+        ownerWatch_ = std::make_unique<sdbus::Slot>(watchNameOwner(
+            bus_, "org.mpris.MediaPlayer2",
+            [this](const NameOwnerChange& change) {
+                const auto it = paused_.find(change.name);
+                if (it != paused_.end() && it->second.owner == change.oldOwner) {
+                    log().info("pause_players: {} left the bus during the take", change.name);
                     paused_.erase(it);
                 }
-            }));
+            },
+            NameMatch::Namespace));
 
     const unsigned take = take_;
     player.proxy->callMethodAsync("Get")

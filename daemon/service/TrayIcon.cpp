@@ -1,7 +1,9 @@
 #include "daemon/service/TrayIcon.hpp"
 
 #include "common/MonotonicClock.hpp"
+#include "common/NameOwnerWatch.hpp"
 #include "daemon/engine/Log.hpp"
+#include "daemon/service/OwnRequest.hpp"
 
 #include <fmt/format.h>
 
@@ -44,19 +46,8 @@ TrayIcon::TrayIcon(sdbus::IConnection& bus, Recorder& recorder)
     // A click on the icon toggles, as the toggle key does; the menu has the rest.
     object_->registerMethod("Activate").onInterface(itemInterface).implementedAs([this](std::int32_t, std::int32_t) {
         log().info("tray: clicked");
-        try {
-            recorder_.toggle(RecordingRequest{}, monotonicUsec(), [](auto, std::exception_ptr error) {
-                if (!error)
-                    return;
-                try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    log().error("tray: toggle failed: {}", e.what());
-                }
-            });
-        } catch (const std::exception& e) {
-            log().error("tray: toggle failed: {}", e.what());
-        }
+        ownRequest<std::pair<std::string, std::filesystem::path>>(
+            "tray: toggle", [&](auto reply) { recorder_.toggle(RecordingRequest{}, monotonicUsec(), reply); });
     });
     object_->registerMethod("SecondaryActivate").onInterface(itemInterface).implementedAs([](std::int32_t, std::int32_t) {});
     object_->registerMethod("ContextMenu").onInterface(itemInterface).implementedAs([](std::int32_t, std::int32_t) {});
@@ -74,16 +65,10 @@ TrayIcon::TrayIcon(sdbus::IConnection& bus, Recorder& recorder)
     watcher_ = sdbus::createProxy(bus_, watcherName, "/StatusNotifierWatcher");
     watcher_->finishRegistration();
     // A panel that starts (or restarts) after recd: register with it then.
-    watcherAppears_ = std::make_unique<sdbus::Slot>(bus_.addMatch(
-        fmt::format("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                    "member='NameOwnerChanged',arg0='{}'",
-                    watcherName),
-        [this](sdbus::Message& m) {
-            std::string name, oldOwner, newOwner;
-            m >> name >> oldOwner >> newOwner;
-            if (!newOwner.empty())
-                registerWithWatcher();
-        }));
+    watcherAppears_ = std::make_unique<sdbus::Slot>(watchNameOwner(bus_, watcherName, [this](const NameOwnerChange& change) {
+        if (!change.gone())
+            registerWithWatcher();
+    }));
     registerWithWatcher();
 }
 

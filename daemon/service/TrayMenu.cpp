@@ -2,6 +2,7 @@
 
 #include "common/MonotonicClock.hpp"
 #include "daemon/engine/Log.hpp"
+#include "daemon/service/OwnRequest.hpp"
 
 #include <fmt/format.h>
 
@@ -11,22 +12,6 @@ namespace recd {
 
 namespace {
 constexpr const char* menuInterface = "com.canonical.dbusmenu";
-
-// A reply that only logs: the menu's actions report in the log, as a
-// shortcut's do; the icon and the tooltip show the new state.
-template <class T>
-Reply<T> logged(const char* what)
-{
-    return [what](T, std::exception_ptr error) {
-        if (!error)
-            return;
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            log().error("tray menu: {} failed: {}", what, e.what());
-        }
-    };
-}
 } // namespace
 
 TrayMenu::TrayMenu(sdbus::IConnection& bus, Recorder& recorder)
@@ -125,25 +110,25 @@ void TrayMenu::clicked(std::int32_t id)
 {
     const std::string state = recorder_.stateName();
     log().info("tray menu: {}", properties(id).count("label") ? properties(id).at("label").get<std::string>() : "?");
-    try {
-        switch (id) {
-        case StartStop:
-            recorder_.toggle(RecordingRequest{}, monotonicUsec(),
-                             logged<std::pair<std::string, std::filesystem::path>>("start or stop"));
-            break;
-        case PauseResume:
+    // Each reports in the log; the icon and the tooltip show the new state.
+    switch (id) {
+    case StartStop:
+        ownRequest<std::pair<std::string, std::filesystem::path>>(
+            "tray menu: start or stop", [&](auto reply) { recorder_.toggle(RecordingRequest{}, monotonicUsec(), reply); });
+        break;
+    case PauseResume:
+        ownRequest<bool>("tray menu: pause or resume", [&](auto reply) {
             recorder_.setPaused(state != "paused");
-            break;
-        case Cancel:
-            recorder_.cancel(logged<StopResult>("cancel"));
-            break;
-        case OpenFolder:
-            openFolder();
-            break;
-        default: break;
-        }
-    } catch (const std::exception& e) {
-        log().error("tray menu: {}", e.what());
+            reply(true, nullptr);
+        });
+        break;
+    case Cancel:
+        ownRequest<StopResult>("tray menu: cancel", [&](auto reply) { recorder_.cancel(reply); });
+        break;
+    case OpenFolder:
+        openFolder();
+        break;
+    default: break;
     }
 }
 
