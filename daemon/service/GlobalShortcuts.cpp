@@ -80,7 +80,10 @@ void GlobalShortcuts::request(const std::string& method, const std::string& toke
     const std::string path =
         fmt::format("{}/request/{}/{}", portalPath, senderPart(bus_.getUniqueName()), token);
     // Listened for before the call: the Response may come before the reply.
-    pendingRequests_.insert_or_assign(
+    // The match stays after its Response (two requests in recd's life):
+    // dropping it from within its own handler would destroy the handler
+    // while it runs.
+    requests_.insert_or_assign(
         path, bus_.addMatch(fmt::format("type='signal',sender='{}',interface='org.freedesktop.portal.Request',"
                                         "member='Response',path='{}'",
                                         portalName, path),
@@ -88,16 +91,11 @@ void GlobalShortcuts::request(const std::string& method, const std::string& toke
                                 std::uint32_t response = 2;
                                 Results results;
                                 m >> response >> results;
-                                // Erasing the match destroys this handler, and what it captured.
-                                const auto next = then;
-                                const auto called = method;
-                                const auto done = path;
-                                pendingRequests_.erase(done);
                                 if (response != 0)
                                     return unavailable(fmt::format("the portal's {} ended with response {} ({})",
-                                                                   called, response,
+                                                                   method, response,
                                                                    response == 1 ? "cancelled by the user" : "failed"));
-                                next(results);
+                                then(results);
                             }));
     portal_->callMethodAsync(method)
         .onInterface(shortcutsInterface)
@@ -105,7 +103,7 @@ void GlobalShortcuts::request(const std::string& method, const std::string& toke
         .uponReplyInvoke([this, method, path](const sdbus::Error* error, const sdbus::ObjectPath&) {
             if (!error)
                 return;
-            pendingRequests_.erase(path);
+            requests_.erase(path);
             const std::string name = error->getName();
             unavailable(name == "org.freedesktop.DBus.Error.UnknownMethod" ||
                                 name == "org.freedesktop.DBus.Error.UnknownInterface" ||

@@ -60,7 +60,7 @@ private:
     Recorder& recorder_;
     std::unique_ptr<sdbus::IProxy> portal_;
     std::string sessionHandle_;
-    std::map<std::string, sdbus::Slot> pendingRequests_; // Response matches, by request path
+    std::map<std::string, sdbus::Slot> requests_; // Response matches, by request path
     std::vector<sdbus::Slot> matches_;                     // Activated, Deactivated, Closed, the portal leaving
     unsigned nextToken_ = 0;
 

@@ -91,7 +91,8 @@ void MediaPlayerPauser::pause(const std::string& name, const std::string& owner)
             [this](const NameOwnerChange& change) {
                 const auto it = paused_.find(change.name);
                 if (it != paused_.end() && it->second.owner == change.oldOwner) {
-                    log().info("pause_players: {} left the bus during the take", change.name);
+                    if (it->second.pauseSent)
+                        log().info("pause_players: {} left the bus during the take", change.name);
                     paused_.erase(it);
                 }
             },
@@ -105,10 +106,11 @@ void MediaPlayerPauser::pause(const std::string& name, const std::string& owner)
             const auto it = paused_.find(name);
             if (it == paused_.end() || take != take_)
                 return;
-            if (error || status.peekValueType() != "s" || status.get<std::string>() != "Playing") {
-                paused_.erase(it); // not playing: not ours to pause, nor to play again
+            // Not playing: not ours to pause, nor to play again (pauseSent stays
+            // false). Kept in the map until the take ends: erasing it here
+            // would destroy the proxy whose reply this is, while it runs.
+            if (error || status.peekValueType() != "s" || status.get<std::string>() != "Playing")
                 return;
-            }
             it->second.pauseSent = true;
             log().info("pause_players: pausing {} for the take", name);
             it->second.proxy->callMethodAsync("Pause")

@@ -48,7 +48,7 @@ private:
     std::unique_ptr<sdbus::IProxy> busProxy_; // org.freedesktop.DBus: ListNames, GetNameOwner
     bool active_ = false;                      // a take runs (or starts)
     unsigned take_ = 0;                        // which take a late reply belongs to
-    std::map<std::string, Player> paused_;     // by well-known name
+    std::map<std::string, Player> paused_;     // by well-known name: every player asked, paused or not
     std::unique_ptr<sdbus::Slot> ownerWatch_;  // NameOwnerChanged of players, while any is paused
 };
 

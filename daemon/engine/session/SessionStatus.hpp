@@ -53,7 +53,7 @@ struct SessionStatus {
     std::uint64_t overrunFrames = 0;
     std::uint32_t inputOverflows = 0;
     double preRoll = 0; // seconds at the head of the file from before the request
-    unsigned part = 1;  // with split_every: the number of the part being written
+    unsigned part = 1;  // with split_every or split_on_silence: the part being written (between utterances, the last)
     std::uint32_t gaps = 0; // times the device stopped delivering for a while (suspended, stalled)
     std::uint64_t bytes = 0;
     std::vector<InputStatus> inputs; // in the order given; one for a take of one input
