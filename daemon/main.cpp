@@ -114,6 +114,12 @@ int main(int argc, char** argv)
     // Once recd can serve: a shortcut may be pressed as soon as it is bound.
     recd::GlobalShortcuts shortcuts(*bus, recorder);
     recd::TrayIcon tray(*bus, recorder);
+    // A reload (SIGHUP) turns them on or off as the new config says.
+    loop.onReload = [&, reload = loop.onReload] {
+        reload();
+        shortcuts.apply();
+        tray.apply();
+    };
     log.info("recd {} ready: {} audio, recordings in {}", RECD_VERSION,
              recd::audioApiName(config.engine.api), config.directory.string());
 

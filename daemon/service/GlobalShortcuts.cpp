@@ -42,8 +42,43 @@ GlobalShortcuts::GlobalShortcuts(sdbus::IConnection& bus, Recorder& recorder)
 {
     portal_->finishRegistration();
     recorder_.addEvents(this);
-    if (recorder_.config().shortcuts)
+    apply();
+}
+
+void GlobalShortcuts::apply()
+{
+    const Config& config = recorder_.config();
+    if (config.shortcuts == wanted_ &&
+        (!wanted_ || (config.shortcutToggle == toggleTrigger_ && config.shortcutPushToTalk == pushToTalkTrigger_)))
+        return;
+    if (wanted_)
+        closeSession();
+    ++generation_;
+    wanted_ = config.shortcuts;
+    toggleTrigger_ = config.shortcutToggle;
+    pushToTalkTrigger_ = config.shortcutPushToTalk;
+    if (!wanted_)
+        return;
+    if (registered_)
+        createSession();
+    else
         registerAppId();
+}
+
+void GlobalShortcuts::closeSession()
+{
+    releaseLost("the shortcuts were turned off or changed");
+    matches_.clear(); // from the main loop, never from one of their handlers
+    if (sessionHandle_.empty())
+        return;
+    log().info("global shortcuts: closing the portal session ({})",
+               recorder_.config().shortcuts ? "the keys changed" : "shortcuts = false");
+    // Sent without a reply: the session's proxy goes at once.
+    auto session = sdbus::createProxy(bus_, portalName, sessionHandle_);
+    auto close = session->createMethodCall("org.freedesktop.portal.Session", "Close");
+    close.dontExpectReply();
+    session->callMethod(close);
+    sessionHandle_.clear();
 }
 
 GlobalShortcuts::~GlobalShortcuts() { recorder_.removeEvents(this); }
@@ -60,10 +95,13 @@ void GlobalShortcuts::registerAppId()
     // Newer portals (1.20 on) know a host application by the app id it
     // registers before its first portal call; older ones have no Registry,
     // and take the id from the unit's name. Either way, go on.
+    registered_ = true;
     portal_->callMethodAsync("Register")
         .onInterface("org.freedesktop.host.portal.Registry")
         .withArguments(std::string(appId), std::map<std::string, sdbus::Variant>{})
-        .uponReplyInvoke([this](const sdbus::Error* error) {
+        .uponReplyInvoke([this, generation = generation_](const sdbus::Error* error) {
+            if (generation != generation_)
+                return; // turned off (or changed) meanwhile
             if (error && error->getName() == "org.freedesktop.DBus.Error.ServiceUnknown")
                 return unavailable(fmt::format("no desktop portal on the bus ({})", error->getMessage()));
             if (error)
@@ -116,11 +154,14 @@ void GlobalShortcuts::request(const std::string& method, const std::string& toke
 void GlobalShortcuts::createSession()
 {
     const std::string token = fmt::format("recd{}", nextToken_++);
-    std::map<std::string, sdbus::Variant> options{{"handle_token", sdbus::Variant(token)},
-                                                  {"session_handle_token", sdbus::Variant(std::string("recd"))}};
+    std::map<std::string, sdbus::Variant> options{
+        {"handle_token", sdbus::Variant(token)},
+        {"session_handle_token", sdbus::Variant(fmt::format("recd{}", generation_))}};
     request(
         "CreateSession", token,
-        [this](const Results& results) {
+        [this, generation = generation_](const Results& results) {
+            if (generation != generation_)
+                return;
             // Sent as a string by every portal to date, though it is a path.
             const auto it = results.find("session_handle");
             if (it == results.end())
@@ -135,16 +176,14 @@ void GlobalShortcuts::createSession()
 
 void GlobalShortcuts::bindShortcuts()
 {
-    const Config& config = recorder_.config();
     const auto shortcut = [](const char* id, const char* description, const std::string& trigger) {
         std::map<std::string, sdbus::Variant> info{{"description", sdbus::Variant(std::string(description))}};
         if (!trigger.empty())
             info["preferred_trigger"] = sdbus::Variant(trigger);
         return Shortcut(std::string(id), info);
     };
-    const std::vector<Shortcut> shortcuts{
-        shortcut(toggleId, "Toggle recording", config.shortcutToggle),
-        shortcut(pushToTalkId, "Push to talk (record while held)", config.shortcutPushToTalk)};
+    const std::vector<Shortcut> shortcuts{shortcut(toggleId, "Toggle recording", toggleTrigger_),
+                                          shortcut(pushToTalkId, "Push to talk (record while held)", pushToTalkTrigger_)};
     const std::string token = fmt::format("recd{}", nextToken_++);
     request(
         "BindShortcuts", token,

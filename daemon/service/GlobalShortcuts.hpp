@@ -31,6 +31,11 @@ public:
 
     GlobalShortcuts(sdbus::IConnection& bus, Recorder& recorder);
     ~GlobalShortcuts();
+    // Follows the config (at start-up, and after a reload): binds the
+    // shortcuts when turned on, closes their session when turned off, and
+    // binds them anew in a new session when the keys asked for changed (a
+    // session's shortcuts can be bound once).
+    void apply();
 
     void recordingStarted(const Destination&, std::uint64_t) override {}
     void recordingStopped(const StopResult&) override;
@@ -42,6 +47,7 @@ private:
     void registerAppId();
     void createSession();
     void bindShortcuts();
+    void closeSession();
     // Calls `method` on the portal with `args` and hands the Response's
     // results to `then`; a refused call or a response other than 0 is
     // logged, with what recd does instead.
@@ -60,6 +66,12 @@ private:
     Recorder& recorder_;
     std::unique_ptr<sdbus::IProxy> portal_;
     std::string sessionHandle_;
+    // What the session is for: whether shortcuts are wanted, with which
+    // keys, and its generation (a reply for an older one is ignored).
+    bool wanted_ = false;
+    std::string toggleTrigger_, pushToTalkTrigger_;
+    unsigned generation_ = 0;
+    bool registered_ = false; // the app id, once per connection
     std::map<std::string, sdbus::Slot> requests_; // Response matches, by request path
     std::vector<sdbus::Slot> matches_;                     // Activated, Deactivated, Closed, the portal leaving
     unsigned nextToken_ = 0;

@@ -20,8 +20,34 @@ TrayIcon::TrayIcon(sdbus::IConnection& bus, Recorder& recorder)
     : bus_(bus), recorder_(recorder), serviceName_(fmt::format("org.kde.StatusNotifierItem-{}-1", ::getpid()))
 {
     recorder_.addEvents(this);
-    if (!recorder_.config().tray)
-        return;
+    apply();
+}
+
+void TrayIcon::apply()
+{
+    if (recorder_.config().tray && !object_)
+        show();
+    else if (!recorder_.config().tray && object_)
+        hide();
+}
+
+void TrayIcon::hide()
+{
+    watcherAppears_.reset();
+    watcher_.reset();
+    object_.reset();
+    menu_.reset();
+    try {
+        bus_.releaseName(serviceName_); // the panel's watcher drops the item when its name goes
+    } catch (const sdbus::Error&) {
+        // never owned: the item was not shown
+    }
+    log().info("tray: the item is taken away (tray = false)");
+}
+
+void TrayIcon::show()
+{
+    toldNoWatcher_ = false;
     menu_ = std::make_unique<TrayMenu>(bus_, recorder_);
     object_ = sdbus::createObject(bus_, objectPath);
     const auto constant = [this](const char* name, auto value) {

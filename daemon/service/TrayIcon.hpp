@@ -27,6 +27,9 @@ public:
 
     TrayIcon(sdbus::IConnection& bus, Recorder& recorder);
     ~TrayIcon();
+    // Follows the config (at start-up, and after a reload): the item is shown
+    // when tray is turned on, and taken away when it is turned off.
+    void apply();
 
     void recordingStarted(const Destination&, std::uint64_t) override {}
     void recordingStopped(const StopResult&) override {}
@@ -36,6 +39,8 @@ private:
     using Pixmaps = std::vector<sdbus::Struct<std::int32_t, std::int32_t, std::vector<std::uint8_t>>>;
     using ToolTip = sdbus::Struct<std::string, Pixmaps, std::string, std::string>;
 
+    void show();
+    void hide();
     void registerWithWatcher();
     std::string iconName() const;
     std::string status() const;

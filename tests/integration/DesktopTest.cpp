@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <iterator>
 #include <fstream>
 #include <mutex>
 #include <iostream>
@@ -583,4 +584,83 @@ TEST_F(AllOnTest, IdleRecdWakesUpNotOnceWithEveryDesktopFeatureOn)
     std::cout << report;
     EXPECT_EQ(total, 0) << report;
     EXPECT_EQ(linesOf(dir / "follow.txt").size(), 3u) << "idle, recording, idle: nothing while idle";
+}
+
+// A reload (SIGHUP, `systemctl --user reload recd`) turns the tray item and
+// the shortcuts on and off, and binds the shortcuts anew when their keys change.
+class ReloadTest : public DaemonTest {
+protected:
+    StandInPortal portal;
+    StandInWatcher watcher;
+    std::string baseConfig;
+    void SetUp() override
+    {
+        startDaemon();
+        std::ifstream in(configPath());
+        baseConfig.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    void reload(const std::string& extra)
+    {
+        std::ofstream(configPath()) << baseConfig << extra;
+        const auto reloads = [&] {
+            const auto log = daemonLog();
+            std::size_t n = 0;
+            for (auto at = log.find("reloaded the configuration"); at != std::string::npos;
+                 at = log.find("reloaded the configuration", at + 1))
+                ++n;
+            return n;
+        };
+        const std::size_t before = reloads();
+        ::kill(daemon->pid(), SIGHUP);
+        ASSERT_TRUE(waitFor([&] { return reloads() > before; }, 3s)) << daemonLog();
+    }
+    bool itemOnBus(const std::string& name)
+    {
+        return run({"busctl", "--user", "status", name}).exitCode == 0;
+    }
+};
+
+TEST_F(ReloadTest, AReloadTurnsTheTrayAndTheShortcutsOnAndOffAndBindsNewKeys)
+{
+    std::this_thread::sleep_for(300ms);
+    {
+        std::lock_guard lock(watcher.mutex);
+        EXPECT_TRUE(watcher.items.empty()) << "off by default";
+    }
+    EXPECT_FALSE(portal.ready());
+
+    reload("tray = true\nshortcuts = true\n");
+    const std::string item = watcher.item();
+    ASSERT_EQ(item.rfind("org.kde.StatusNotifierItem-", 0), 0u) << daemonLog();
+    ASSERT_TRUE(waitFor([&] { return portal.ready(); }, 3s)) << daemonLog();
+    EXPECT_TRUE(itemOnBus(item));
+
+    reload("tray = true\nshortcuts = true\nshortcut_toggle = \"LOGO+R\"\n");
+    ASSERT_TRUE(waitFor([&] { std::lock_guard lock(portal.mutex); return portal.closed.size() == 1; }, 3s))
+        << daemonLog();
+    ASSERT_TRUE(waitFor(
+        [&] {
+            std::lock_guard lock(portal.mutex);
+            return !portal.bound.empty() && portal.bound[0].get<1>().at("preferred_trigger").get<std::string>() == "LOGO+R";
+        },
+        3s))
+        << daemonLog();
+    {
+        std::lock_guard lock(portal.mutex);
+        EXPECT_EQ(portal.order, "Register CreateSession BindShortcuts CreateSession BindShortcuts")
+            << "a new session for the new keys, the app id registered once";
+    }
+    // The new session's keys work.
+    portal.key(true, "toggle");
+    portal.key(false, "toggle", 50);
+    ASSERT_TRUE(waitFor([&] { return nlohmann::json::parse(recctl({"status", "--json"}).out)["state"] == "recording"; }, 3s));
+    ASSERT_EQ(recctl({"stop"}).exitCode, 0);
+
+    reload("");
+    ASSERT_TRUE(waitFor([&] { return !itemOnBus(item); }, 3s)) << "the item's name is released";
+    ASSERT_TRUE(waitFor([&] { std::lock_guard lock(portal.mutex); return portal.closed.size() == 2; }, 3s));
+    portal.key(true, "toggle", 1500);
+    portal.key(false, "toggle", 50);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(nlohmann::json::parse(recctl({"status", "--json"}).out)["state"], "idle") << "no shortcuts any more";
 }

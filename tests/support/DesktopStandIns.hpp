@@ -94,6 +94,8 @@ struct StandInPortal {
     std::vector<std::string> registered;    // app ids
     std::vector<ShortcutEntry> bound;       // what BindShortcuts asked for
     std::string session;                    // its path, once created
+    std::vector<std::string> closed;        // sessions the client closed (Session.Close)
+    std::vector<std::unique_ptr<sdbus::IObject>> sessions; // each with its Close method
     std::string order;                      // Register, CreateSession, BindShortcuts: as called
     std::uint64_t clockMs = 5'000'000;      // the portal's own clock: an undefined base
 
@@ -117,7 +119,7 @@ struct StandInPortal {
             .implementedAs([this](const std::string& appId, const Vardict&) {
                 std::lock_guard lock(mutex);
                 registered.push_back(appId);
-                order += "Register ";
+                order += order.empty() ? "Register" : " Register";
             });
         object->registerMethod("CreateSession").onInterface(iface).implementedAs([this](const Vardict& options) {
             const std::string sender = object->getCurrentlyProcessedMessage()->getSender();
@@ -128,8 +130,16 @@ struct StandInPortal {
                 std::lock_guard lock(mutex);
                 session = std::string(path) + "/session/" + s + "/" +
                           options.at("session_handle_token").get<std::string>();
-                order += "CreateSession ";
+                order += order.empty() ? "CreateSession" : " CreateSession";
             }
+            auto created = sdbus::createObject(*bus, session);
+            created->registerMethod("Close").onInterface("org.freedesktop.portal.Session").implementedAs(
+                [this, at = session] {
+                    std::lock_guard lock(mutex);
+                    closed.push_back(at);
+                });
+            created->finishRegistration();
+            sessions.push_back(std::move(created));
             respond(request, {{"session_handle", sdbus::Variant(session)}}); // a string, as portals send it
             return sdbus::ObjectPath(request);
         });
@@ -143,7 +153,7 @@ struct StandInPortal {
                 {
                     std::lock_guard lock(mutex);
                     bound = shortcuts;
-                    order += "BindShortcuts";
+                    order += order.empty() ? "BindShortcuts" : " BindShortcuts";
                 }
                 for (const auto& s : shortcuts)
                     result.push_back(ShortcutEntry(s.get<0>(), Vardict{{"description", s.get<1>().at("description")},
