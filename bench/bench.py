@@ -25,11 +25,12 @@ BUILD = os.environ.get("RECD_BUILD_DIR", os.path.join(ROOT, "build"))
 RECD = os.path.join(BUILD, "daemon", "recd")
 RECCTL = os.path.join(BUILD, "client", "recctl")
 ANALYZE = os.path.join(BUILD, "tests", "recd-analyze")
+STANDINS = os.path.join(BUILD, "tests", "desktop-standins")
 RESULTS = os.path.join(ROOT, "bench", "results")
 LONG = "--long" in sys.argv
 SERVER = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--server=")), "pulseaudio")
 PIPEWIRE = SERVER == "pipewire"
-# --only=record,preroll,latency,align,stopat,rss,cold,meeting,meeting-rss,native: just those groups (for
+# --only=record,preroll,latency,align,stopat,rss,cold,meeting,meeting-rss,desktop,native: just those groups (for
 # working on one figure; RESULTS.md comes from a full run).
 ONLY = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
 RATE = 48000
@@ -510,6 +511,56 @@ def cold_start(work, t):
           met=statistics.median(cold) < 250)
 
 
+DESKTOP_ALL_ON = 'notify = true\npause_players = true\nshortcuts = true\ntray = true\non_part = "true"\n'
+
+
+def desktop(work, t):
+    """The desktop features (issue 16) all on, against all off: notifications,
+    paused players, portal shortcuts, the tray item and on_part, with stand-ins
+    for the portal, a panel and a playing player on the bus
+    (tests/user-manager/desktop-standins; none of the real ones runs headless).
+    Idle recd's CPU and wake-ups, and what a `recctl status --follow` costs
+    recd while a take records, against the same take with nobody following."""
+    standins = subprocess.Popen([STANDINS], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    figures = {}
+    try:
+        time.sleep(0.5)  # the stand-ins own their names
+        for label, config in [("off", ""), ("on", DESKTOP_ALL_ON)]:
+            with daemon_with(config, work, f"desktop-{label}") as pid:
+                recctl("start", os.path.join(work, f"desktop-{label}-warm.wav"))  # every feature has worked once
+                time.sleep(0.5)
+                recctl("stop")
+                time.sleep(1)
+                figures[f"idle {label}"] = windowed({"recd": pid}, 30)
+                if label == "on":
+                    recctl("start", os.path.join(work, "desktop-alone.wav"), *FORMAT)
+                    time.sleep(2)
+                    figures["recording"] = windowed({"recd": pid}, 30)
+                    follower = subprocess.Popen([RECCTL, "status", "--follow", "--format", "waybar"],
+                                                stdout=subprocess.DEVNULL)
+                    time.sleep(1)
+                    figures["recording, followed"] = windowed({"recd": pid}, 30)
+                    follower.terminate()
+                    follower.wait()
+                    recctl("stop")
+    finally:
+        standins.stdin.close()
+        standins.wait()
+    rate = lambda key: (figures[key][0]["recd"]["cpu_low"] * 3600 / figures[key][1], figures[key][0]["recd"]["wakeups"])
+    off, on = rate("idle off"), rate("idle on")
+    t.row("desktop features off / all on, idle: wake-ups per second", "/s", f"{off[1]:.2f} / {on[1]:.2f}",
+          target="0 with all on", met=on[1] == 0)
+    t.row("desktop features off / all on, idle: CPU seconds per hour", "s", f"{off[0]:.3f} / {on[0]:.3f}")
+    alone, followed = rate("recording"), rate("recording, followed")
+    t.row("all on, recording: wake-ups per second, alone / with status --follow", "/s",
+          f"{alone[1]:.1f} / {followed[1]:.1f}", target="the same (the follower asks recd every 30 s)",
+          met=followed[1] - alone[1] <= 1.5)
+    t.row("all on, recording: CPU seconds per hour, alone / with status --follow (cheapest 10 s)", "s",
+          f"{alone[0]:.1f} / {followed[0]:.1f}")
+    for key in ("recording", "recording, followed"):
+        t.threads[f"desktop all on, {key}"] = thread_table(figures[key][0]["recd"], figures[key][1])
+
+
 def measure():
     work = tempfile.mkdtemp(prefix="recd-bench.")
     t = Table()
@@ -517,7 +568,7 @@ def measure():
               ("latency", command_latency),
               ("latency", lambda w, tt: command_latency(w, tt, "pre_roll 2: ", "pre_roll = 2\n")),
               ("align", alignment), ("stopat", stop_at), ("cold", cold_start), ("rss", memory),
-              ("meeting", meeting), ("meeting-rss", meeting_memory),
+              ("meeting", meeting), ("meeting-rss", meeting_memory), ("desktop", desktop),
               # recd's own PulseAudio input (audio_api, PulseInput.hpp), beside
               # RtAudio's, which is the default
               ("native", lambda w, tt: recording(w, tt, "pulse-native: ", NATIVE)),

@@ -131,25 +131,35 @@ int followStatus(sdbus::IConnection& bus, RecorderProxy& recorder, FollowFormat 
     std::string printed;
     FollowedState s;
     bool recdGone = false;
+    // While recording, the elapsed time runs on from recd's last figure by
+    // the follower's own clock, so that a follower does not call recd each
+    // second; recd's figure is asked for again on each change, and every
+    // anchorEvery, which keeps the two within a fraction of a second (the
+    // take's own time stops when the device stalls).
+    constexpr auto anchorEvery = std::chrono::seconds(30);
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point anchoredAt;
+    double anchoredElapsed = 0;
     for (bool first = true;; first = false) {
+        bool ask = first;
         if (!first) {
             std::unique_lock lock(mutex);
-            const bool ticking = s.state == "recording";
             // Recording: the next whole second of the take, for the elapsed
             // time. Otherwise nothing but a change wakes the follower.
-            if (ticking) {
+            if (s.state == "recording") {
                 const double untilNextSecond = std::floor(s.elapsed) + 1 - s.elapsed;
                 changed.wait_for(lock, std::chrono::duration<double>(untilNextSecond + 0.02), [&] { return dirty; });
             } else {
                 changed.wait(lock, [&] { return dirty; });
             }
+            ask = dirty || Clock::now() - anchoredAt >= anchorEvery;
             dirty = false;
             recdGone = gone;
         }
         if (recdGone) {
             s = FollowedState{};
             s.state = "stopped";
-        } else {
+        } else if (ask) {
             try {
                 s = followedNow(recorder);
             } catch (const sdbus::Error&) {
@@ -158,6 +168,10 @@ int followStatus(sdbus::IConnection& bus, RecorderProxy& recorder, FollowFormat 
                 s = FollowedState{};
                 s.state = "stopped";
             }
+            anchoredAt = Clock::now();
+            anchoredElapsed = s.elapsed;
+        } else {
+            s.elapsed = anchoredElapsed + std::chrono::duration<double>(Clock::now() - anchoredAt).count();
         }
         // The elapsed time is in whole seconds, so a line changes at most
         // once a second while recording.

@@ -1,9 +1,9 @@
 #pragma once
 // `recctl status --follow`: a line per change of recd's state, for status bars
-// (Waybar, i3blocks, polybar) and scripts. recd pays nothing for a follower
-// while idle: the follower waits on recd's PropertiesChanged signal, which recd
-// emits on each change anyway, and asks for the elapsed time only while a take
-// records, once a second.
+// (Waybar, i3blocks, polybar) and scripts. recd pays next to nothing for a
+// follower: the follower waits on recd's PropertiesChanged signal, which recd
+// emits on each change anyway, and while a take records it counts the elapsed
+// time on from recd's figure by its own clock, asking recd again every 30 s.
 
 #include "client/RecorderProxy.hpp"
 
