@@ -1,7 +1,7 @@
 #pragma once
 
 #include "daemon/engine/CaptureFormat.hpp"
-#include "daemon/engine/dsp/LevelMeter.hpp"
+#include "daemon/engine/dsp/SoundBlocks.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -9,8 +9,8 @@
 namespace recd {
 
 // Follows the audio written to a file and knows how long it has been silent:
-// every 10 ms block whose peak stays below the threshold extends the silent
-// stretch at the end; a louder block ends it. Runs on the writer thread, never
+// every silent block (SoundBlocks) extends the silent stretch at the end; a
+// block of sound ends it. Runs on the writer thread, never
 // on the audio thread.
 class SilenceDetector {
 public:
@@ -27,9 +27,7 @@ public:
     std::uint64_t firstSoundAt() const { return firstSound_; }
 
 private:
-    CaptureFormat format_;
-    float threshold_; // linear
-    std::uint64_t blockFrames_;
+    SoundBlocks blocks_;
     std::uint64_t silentSince_ = 0;
     std::uint64_t end_ = 0;
     bool heard_ = false;

@@ -133,11 +133,9 @@ void TakeFiles::closePart()
 
 void TakeFiles::finishParts()
 {
-    std::vector<std::filesystem::path> paths;
-    for (auto& file : files_) {
+    for (auto& file : files_)
         file.writer->close();
-        paths.push_back(file.writer->path());
-    }
+    reportPart();
     {
         std::lock_guard lock(mutex_);
         for (auto& file : files_) {
@@ -145,9 +143,18 @@ void TakeFiles::finishParts()
             file.writer.reset();
         }
     }
-    if (onPartClosed_ && numbered_)
-        onPartClosed_(paths, partFrames_);
     partFrames_ = 0;
+}
+
+void TakeFiles::reportPart() const
+{
+    std::error_code ec;
+    if (!onPartClosed_ || !numbered_ || !partFrames_ || !std::filesystem::exists(files_[0].writer->path(), ec))
+        return;
+    std::vector<std::filesystem::path> paths;
+    for (const auto& file : files_)
+        paths.push_back(file.writer->path());
+    onPartClosed_(paths, partFrames_);
 }
 
 void TakeFiles::openNextPart(std::uint64_t fileFrame)
@@ -188,15 +195,7 @@ void TakeFiles::close()
     }
     if (first)
         std::rethrow_exception(first);
-    // The last part: reported as the others were. Not after a failure, which
-    // ends the take as an error, nor for an empty part that close() removed.
-    std::error_code ec;
-    if (onPartClosed_ && numbered_ && partFrames_ && std::filesystem::exists(files_[0].writer->path(), ec)) {
-        std::vector<std::filesystem::path> paths;
-        for (const auto& file : files_)
-            paths.push_back(file.writer->path());
-        onPartClosed_(paths, partFrames_);
-    }
+    reportPart(); // the last part, as the others were; not after a failure, which ends the take as an error
 }
 
 void TakeFiles::discard() noexcept

@@ -87,6 +87,9 @@ private:
     void startNextPart(std::uint64_t fileFrame);
     void openNextPart(std::uint64_t fileFrame);
     void finishParts(); // closes the open parts and reports them
+    // Hands the open parts, once closed, to onPartClosed: every file's path
+    // and the frames they hold. Not an empty part, nor one that is gone.
+    void reportPart() const;
     bool open() const { return files_[0].writer != nullptr; }
     std::unique_ptr<SoundFileWriter> openPart(FileSpec& spec, unsigned file, unsigned part) const;
     void announce() const;

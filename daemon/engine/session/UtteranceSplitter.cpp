@@ -1,17 +1,14 @@
 #include "daemon/engine/session/UtteranceSplitter.hpp"
 
 #include "daemon/engine/Log.hpp"
-#include "daemon/engine/dsp/LevelMeter.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace recd {
 
 UtteranceSplitter::UtteranceSplitter(TakeFiles& files, const CaptureFormat& format, double thresholdDbfs,
                                      std::uint64_t gapFrames, std::uint64_t marginFrames)
-    : files_(files), format_(format), frameBytes_(format.frameBytes()),
-      threshold_(static_cast<float>(std::pow(10.0, thresholdDbfs / 20.0))), blockFrames_(std::max(1u, format.rate / 100)),
+    : files_(files), blocks_(format, thresholdDbfs), rate_(format.rate), frameBytes_(format.frameBytes()),
       gap_(gapFrames), margin_(marginFrames)
 {
     // The most ever held: a gap's worth of silence. Reserved here, once, so
@@ -21,21 +18,16 @@ UtteranceSplitter::UtteranceSplitter(TakeFiles& files, const CaptureFormat& form
 
 void UtteranceSplitter::write(const std::byte* data, std::uint64_t frames, std::uint64_t takeFrame)
 {
-    for (std::uint64_t at = 0; at < frames;) {
-        // Blocks aligned to the take, as SilenceDetector's: the same audio gives
-        // the same parts however the writer happened to chunk it.
-        const std::uint64_t n = std::min(blockFrames_ - (takeFrame + at) % blockFrames_, frames - at);
-        const std::byte* block = data + at * frameBytes_;
-        writeBlock(block, n, takeFrame + at, peakOf(block, n, format_) >= threshold_);
-        at += n;
-    }
+    blocks_.each(data, frames, takeFrame, [this](const std::byte* block, std::uint64_t n, std::uint64_t at, bool sound) {
+        writeBlock(block, n, at, sound);
+    });
 }
 
 void UtteranceSplitter::writeBlock(const std::byte* data, std::uint64_t frames, std::uint64_t takeFrame, bool sound)
 {
     if (sound) {
         if (!speaking_)
-            log().debug("an utterance begins at {:.3f} s of the take", static_cast<double>(takeFrame) / format_.rate);
+            log().debug("an utterance begins at {:.3f} s of the take", static_cast<double>(takeFrame) / rate_);
         writeHeld(); // the pause within the utterance, or the next part's lead
         files_.write(data, frames, takeFrame);
         speaking_ = true;

@@ -7,12 +7,13 @@
 // the part is made final, and the silence after it is left out but for the
 // last `margin` before the next sound, which begins the next part (its lead).
 //
-// Silence is judged as stop_on_silence judges it (SilenceDetector): 10 ms
-// blocks aligned to the take, silent when their peak is below the threshold,
-// so a block with any frame of sound in it is sound, and every frame of sound
-// is written.
+// Silence is judged as stop_on_silence judges it (SoundBlocks): 10 ms blocks
+// aligned to the take, silent when their peak is below the threshold, so a
+// block with any frame of sound in it is sound, and every frame of sound is
+// written.
 
 #include "daemon/engine/CaptureFormat.hpp"
+#include "daemon/engine/dsp/SoundBlocks.hpp"
 #include "daemon/engine/file/TakeFiles.hpp"
 
 #include <cstddef>
@@ -35,10 +36,9 @@ private:
     void writeHeld();
 
     TakeFiles& files_;
-    CaptureFormat format_;
+    SoundBlocks blocks_;
+    unsigned rate_;
     std::size_t frameBytes_;
-    float threshold_; // linear
-    std::uint64_t blockFrames_;
     std::uint64_t gap_;
     std::uint64_t margin_;
     bool speaking_ = true;       // a part is open (the first from the take's start)
