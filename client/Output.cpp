@@ -134,6 +134,28 @@ std::string formatStopped(const std::string& path, double seconds)
     return fmt::format("{}\t{:.3f}\n", path, seconds);
 }
 
+std::string formatStarted(const std::string& path, bool json, nlohmann::json more)
+{
+    if (json) {
+        more["path"] = path;
+        return more.dump() + "\n";
+    }
+    requireOneLine(path, "is being recorded (name_template made it); `recctl stop --json` ends it");
+    return path + "\n";
+}
+
+std::string formatEnded(const std::string& path, double seconds, bool json, const std::string& happened,
+                        nlohmann::json more)
+{
+    if (json) {
+        more["path"] = path;
+        more["duration"] = seconds;
+        return more.dump() + "\n";
+    }
+    requireOneLine(path, happened);
+    return formatStopped(path, seconds);
+}
+
 void requireOneLine(const std::string& path, const std::string& what, ExitCode code)
 {
     if (!carriesOnALine(path))

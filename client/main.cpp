@@ -94,12 +94,7 @@ int waitForStop(sdbus::IConnection& bus, recctl::RecorderProxy& recorder, std::o
         return recctl::TimedOut;
     }
     const recctl::StoppedTake s = result.get();
-    if (json) {
-        fmt::print("{}\n", nlohmann::json{{"path", s.path}, {"duration", s.duration}, {"reason", s.reason}}.dump());
-    } else {
-        recctl::requireOneLine(s.path, "was saved");
-        fmt::print("{}", recctl::formatStopped(s.path, s.duration));
-    }
+    fmt::print("{}", recctl::formatEnded(s.path, s.duration, json, "was saved", {{"reason", s.reason}}));
     if (s.reason == "device_lost" || s.reason == "io_error" || s.reason == "error") {
         fmt::print(stderr, "recctl: the recording ended by a fault: {} (recctl status shows why)\n", s.reason);
         return recctl::Failed;
@@ -218,44 +213,24 @@ int main(int argc, char** argv)
             if (rawStream)
                 throw sdbus::Error("org.recd.Recorder1.Error.InvalidArgument",
                                    "--raw is for `recctl start -` (a stream to stdout); files get a header");
-            const std::string path = recorder.StartRecording(startFlags.absolutePath(), startFlags.options());
-            if (json) {
-                fmt::print("{}\n", nlohmann::json{{"path", path}}.dump());
-            } else {
-                recctl::requireOneLine(path, "is being recorded (name_template made it); `recctl stop --json` ends it");
-                fmt::print("{}\n", path);
-            }
+            fmt::print("{}", recctl::formatStarted(recorder.StartRecording(startFlags.absolutePath(), startFlags.options()),
+                                                   json));
         } else if (toggle->parsed()) {
             auto options = toggleFlags.options();
             options["at"] = sdbus::Variant(invokedUsec);
             auto [state, path] = recorder.ToggleRecording(toggleFlags.absolutePath(), options);
-            double seconds = 0;
-            if (state != "recording") {
+            if (state == "recording") {
+                fmt::print("{}", recctl::formatStarted(path, json, {{"state", state}}));
+            } else {
                 // The daemon has just stopped; ask it for the duration it finalized.
                 const auto s = recorder.GetStatus();
                 const auto it = s.find("last_duration");
-                seconds = it != s.end() ? it->second.get<double>() : 0.0;
-            }
-            if (json) {
-                nlohmann::json out{{"state", state}, {"path", path}};
-                if (state != "recording")
-                    out["duration"] = seconds;
-                fmt::print("{}\n", out.dump());
-            } else if (state == "recording") {
-                recctl::requireOneLine(path, "is being recorded (name_template made it); `recctl stop --json` ends it");
-                fmt::print("{}\n", path);
-            } else {
-                recctl::requireOneLine(path, "was stopped and saved");
-                fmt::print("{}", recctl::formatStopped(path, seconds));
+                const double seconds = it != s.end() ? it->second.get<double>() : 0.0;
+                fmt::print("{}", recctl::formatEnded(path, seconds, json, "was stopped and saved", {{"state", state}}));
             }
         } else if (stop->parsed()) {
             auto [path, seconds, frames] = recorder.StopRecordingAt(invokedUsec);
-            if (json) {
-                fmt::print("{}\n", nlohmann::json{{"path", path}, {"duration", seconds}, {"frames", frames}}.dump());
-            } else {
-                recctl::requireOneLine(path, "was stopped and saved");
-                fmt::print("{}", recctl::formatStopped(path, seconds));
-            }
+            fmt::print("{}", recctl::formatEnded(path, seconds, json, "was stopped and saved", {{"frames", frames}}));
         } else if (pause->parsed()) {
             recorder.PauseRecording();
         } else if (resume->parsed()) {

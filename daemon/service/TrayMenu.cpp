@@ -109,7 +109,8 @@ TrayMenu::Layout TrayMenu::layout(std::int32_t id, std::int32_t depth) const
 void TrayMenu::clicked(std::int32_t id)
 {
     const std::string state = recorder_.stateName();
-    log().info("tray menu: {}", properties(id).count("label") ? properties(id).at("label").get<std::string>() : "?");
+    const Properties entry = properties(id);
+    log().info("tray menu: {}", entry.count("label") ? entry.at("label").get<std::string>() : "?");
     // Each reports in the log; the icon and the tooltip show the new state.
     switch (id) {
     case StartStop:
@@ -117,10 +118,11 @@ void TrayMenu::clicked(std::int32_t id)
             "tray menu: start or stop", [&](auto reply) { recorder_.toggle(RecordingRequest{}, monotonicUsec(), reply); });
         break;
     case PauseResume:
-        ownRequest<bool>("tray menu: pause or resume", [&](auto reply) {
+        try {
             recorder_.setPaused(state != "paused");
-            reply(true, nullptr);
-        });
+        } catch (...) {
+            log().error("tray menu: pause or resume failed: {}", describe(std::current_exception()));
+        }
         break;
     case Cancel:
         ownRequest<StopResult>("tray menu: cancel", [&](auto reply) { recorder_.cancel(reply); });
